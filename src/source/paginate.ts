@@ -1,0 +1,153 @@
+/**
+ * The page loop: collects every task of one cluster exactly once, whatever
+ * the server does with `offset` (documented as a page index, may count rows)
+ * and `limit` (may be capped silently).
+ *
+ * - The first page tells `count` and, if shorter than asked, the server's cap;
+ *   later pages ask for exactly that many so both offset meanings line up.
+ * - In `auto` mode the second request asks for offset=1: if it starts with
+ *   the first page's second task the server counts rows, otherwise pages.
+ *   The answer is remembered per endpoint for the rest of the run.
+ * - It advances by what was actually returned, deduplicates by natural key,
+ *   and stops at `count`, on an empty page, or when pages stop bringing
+ *   anything new (a server ignoring `offset` must not loop us forever).
+ */
+import type { ClusterRef, DwsClient, PageQuery, RequestStats } from './dws-client.js';
+import type { RawTask, TasksPage } from './task-page.js';
+
+export type OffsetMode = 'rows' | 'pages';
+
+export interface WalkOptions {
+  readonly pageSize: number;
+  readonly offsetMode: 'auto' | OffsetMode;
+  readonly orderBy: string | null;
+  readonly logicalClusterName: string | null;
+  readonly type: string | null;
+}
+
+export type StopReason = 'count_reached' | 'empty_page' | 'no_progress' | 'page_limit';
+
+export interface WalkSummary {
+  /** Last `count` the API reported; null if it never sent one. */
+  readonly apiCount: number | null;
+  readonly pages: number;
+  /** Tasks returned that had already been seen (same natural key). */
+  readonly duplicates: number;
+  readonly offsetMode: OffsetMode | null;
+  readonly stopReason: StopReason;
+}
+
+/** Receives each page's tasks not seen before; awaited before the next request. */
+export type PageSink = (tasks: readonly RawTask[]) => Promise<void>;
+
+/** Offset meaning learnt per endpoint, shared by all clusters of a run. */
+export type OffsetModeCache = Map<string, OffsetMode>;
+
+// Pages bringing nothing new in a row before we call the server stuck.
+const MAX_STALE_PAGES = 2;
+
+export async function walkTasks(
+  client: DwsClient,
+  cluster: ClusterRef,
+  options: WalkOptions,
+  context: {
+    readonly stats: RequestStats;
+    readonly seen: Set<string>;
+    readonly keyOf: (task: RawTask) => string;
+    readonly modeCache: OffsetModeCache;
+  },
+  sink: PageSink,
+): Promise<WalkSummary> {
+  const { stats, seen, keyOf, modeCache } = context;
+  let limit = options.pageSize;
+  let mode: OffsetMode | null =
+    options.offsetMode === 'auto' ? (modeCache.get(cluster.endpoint) ?? null) : options.offsetMode;
+  let pages = 0;
+  let duplicates = 0;
+  let stalePages = 0;
+  let apiCount: number | null = null;
+  let rowsRead = 0;
+  let pageIndex = 0;
+
+  const fetchPage = async (offset: number): Promise<TasksPage> => {
+    const query: PageQuery = {
+      offset,
+      limit,
+      orderBy: options.orderBy,
+      logicalClusterName: options.logicalClusterName,
+      type: options.type,
+    };
+    const page = await client.listTasksPage(cluster, query, stats);
+    pages += 1;
+    if (page.count !== null) apiCount = page.count;
+    return page;
+  };
+  const accept = async (tasks: readonly RawTask[]): Promise<number> => {
+    const fresh: RawTask[] = [];
+    for (const task of tasks) {
+      const key = keyOf(task);
+      if (seen.has(key)) duplicates += 1;
+      else {
+        seen.add(key);
+        fresh.push(task);
+      }
+    }
+    if (fresh.length > 0) await sink(fresh);
+    return fresh.length;
+  };
+  const summary = (stopReason: StopReason): WalkSummary => ({
+    apiCount,
+    pages,
+    duplicates,
+    offsetMode: mode,
+    stopReason,
+  });
+
+  const first = await fetchPage(0);
+  await accept(first.tasks);
+  if (first.tasks.length === 0) return summary('empty_page');
+  // A short first page with more to come reveals the server's cap.
+  if (first.tasks.length < limit) limit = first.tasks.length;
+  rowsRead = first.tasks.length;
+
+  for (;;) {
+    if (apiCount !== null && seen.size >= apiCount) return summary('count_reached');
+    // Generous: twice the pages `count` needs, plus slack for drift.
+    const maxPages = apiCount === null ? 1_000_000 : Math.ceil(apiCount / limit) * 2 + 5;
+    if (pages >= maxPages) return summary('page_limit');
+
+    let page: TasksPage;
+    if (mode === null) {
+      page = await fetchPage(1);
+      mode = detectMode(first.tasks, page.tasks, limit, keyOf);
+      if (mode !== null) modeCache.set(cluster.endpoint, mode);
+      if (mode === 'rows') rowsRead = 1;
+    } else {
+      page = await fetchPage(mode === 'rows' ? rowsRead : pageIndex + 1);
+    }
+    if (page.tasks.length === 0) return summary('empty_page');
+    pageIndex += 1;
+    rowsRead += page.tasks.length;
+    const fresh = await accept(page.tasks);
+    stalePages = fresh === 0 ? stalePages + 1 : 0;
+    if (stalePages >= MAX_STALE_PAGES) return summary('no_progress');
+  }
+}
+
+/**
+ * Offset 1 means row 1 (rows) or page 1 (pages). With a page size of one the
+ * two agree, so either answer is right; an unrecognisable answer is treated
+ * as pages, and the stale-page guard catches a server that ignores offset.
+ */
+function detectMode(
+  firstPage: readonly RawTask[],
+  probe: readonly RawTask[],
+  limit: number,
+  keyOf: (task: RawTask) => string,
+): OffsetMode | null {
+  if (limit === 1) return 'rows';
+  const second = firstPage[1];
+  const probeFirst = probe[0];
+  if (second === undefined || probeFirst === undefined) return null;
+  return keyOf(probeFirst) === keyOf(second) ? 'rows' : 'pages';
+}

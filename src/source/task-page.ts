@@ -1,0 +1,53 @@
+/**
+ * The edge where an API body becomes typed data. The envelope is checked
+ * strictly (a page we cannot read fails the cluster with a clear message);
+ * tasks are only required to be objects: their fields are normalised, and
+ * oddities flagged, by the transform, so one odd task never costs a page.
+ */
+import { z } from 'zod';
+
+export type RawTask = Readonly<Record<string, unknown>>;
+
+export interface TasksPage {
+  readonly tasks: readonly RawTask[];
+  /** Total the API reports; null when it sent none (then we page until empty). */
+  readonly count: number | null;
+  readonly requestId: string | null;
+}
+
+const countSchema = z.union([
+  z.number().int().nonnegative(),
+  z
+    .string()
+    .regex(/^\d+$/)
+    .transform((value) => Number(value)),
+]);
+
+const pageSchema = z.looseObject({
+  logical_cluster_tasks: z.array(z.record(z.string(), z.unknown()), {
+    error: (issue) =>
+      issue.input === undefined ? 'missing "logical_cluster_tasks"' : '"logical_cluster_tasks" is not an array of objects',
+  }),
+  count: countSchema.nullish(),
+});
+
+export type PageParseResult =
+  | { readonly ok: true; readonly tasks: readonly RawTask[]; readonly count: number | null }
+  | { readonly ok: false; readonly problem: string };
+
+export function parseTasksPage(body: string): PageParseResult {
+  let json: unknown;
+  try {
+    json = JSON.parse(body);
+  } catch {
+    const preview = body.slice(0, 80).replace(/\s+/g, ' ');
+    return { ok: false, problem: `body is not JSON (starts with ${JSON.stringify(preview)})` };
+  }
+  const parsed = pageSchema.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const where = issue?.path.length ? `${issue.path.join('.')}: ` : '';
+    return { ok: false, problem: `${where}${issue?.message ?? 'unexpected shape'}` };
+  }
+  return { ok: true, tasks: parsed.data.logical_cluster_tasks, count: parsed.data.count ?? null };
+}

@@ -1,0 +1,141 @@
+/**
+ * One API task → one warehouse row. Never throws: whatever cannot be read is
+ * stored as null and named in `issues`, so a task with a bad field is still
+ * counted and visible instead of being dropped.
+ */
+import type { RawTask } from '../source/task-page.js';
+import { parseApiTime } from './parse-time.js';
+
+export interface TaskRow {
+  readonly projectId: string;
+  readonly clusterId: string;
+  /** Natural key part; '' when the API sent none. */
+  readonly logicalClusterName: string;
+  readonly taskType: string;
+  readonly startTimeRaw: string;
+  readonly startTime: Date | null;
+  readonly endTimeRaw: string | null;
+  readonly endTime: Date | null;
+  readonly durationSeconds: number | null;
+  readonly result: string | null;
+  readonly log: string | null;
+  readonly isRunning: boolean;
+  readonly issues: readonly string[];
+  /** Fields the API sent beyond the documented six, kept verbatim. */
+  readonly extra: Readonly<Record<string, unknown>> | null;
+}
+
+export interface RowContext {
+  readonly projectId: string;
+  readonly clusterId: string;
+  readonly sourceTimeZone: string;
+}
+
+const KNOWN_FIELDS = new Set(['type', 'logical_cluster_name', 'start_time', 'end_time', 'result', 'log']);
+
+/**
+ * The natural key within one cluster. The API has no task id; a task is
+ * identified by where it ran, what it was, and the exact start string it
+ * reported (raw, so changing `sourceTimeZone` never duplicates rows).
+ */
+export function naturalKey(row: Pick<TaskRow, 'logicalClusterName' | 'taskType' | 'startTimeRaw'>): string {
+  return `${row.logicalClusterName}\u0000${row.taskType}\u0000${row.startTimeRaw}`;
+}
+
+/** The natural key straight from an API task, without building the row. */
+export function rawTaskKey(task: RawTask): string {
+  const scratch: string[] = [];
+  return naturalKey({
+    logicalClusterName: readText(task.logical_cluster_name, 'logical_cluster_name', scratch) ?? '',
+    taskType: readText(task.type, 'type', scratch) ?? '',
+    startTimeRaw: readText(task.start_time, 'start_time', scratch) ?? '',
+  });
+}
+
+export function toTaskRow(task: RawTask, context: RowContext): TaskRow {
+  const issues: string[] = [];
+  const text = (field: string): string | null => readText(task[field], field, issues);
+
+  const logicalClusterName = text('logical_cluster_name');
+  const taskType = text('type');
+  const startTimeRaw = text('start_time');
+  const endTimeRaw = text('end_time');
+  if (logicalClusterName === null) issues.push('logical_cluster_name_missing');
+  if (taskType === null) issues.push('type_missing');
+  if (startTimeRaw === null) issues.push('start_time_missing');
+
+  const start = startTimeRaw ? parseApiTime(startTimeRaw, context.sourceTimeZone) : null;
+  if (startTimeRaw && !start?.ok) issues.push('start_time_unparsable');
+  const isRunning = endTimeRaw === null || endTimeRaw.trim() === '';
+  const end = isRunning ? null : parseApiTime(endTimeRaw, context.sourceTimeZone);
+  if (end && !end.ok) issues.push('end_time_unparsable');
+
+  const startTime = start?.ok ? start.instant : null;
+  const endTime = end?.ok ? end.instant : null;
+  let durationSeconds: number | null = null;
+  if (startTime && endTime) {
+    const seconds = (endTime.getTime() - startTime.getTime()) / 1000;
+    if (seconds < 0) issues.push('end_before_start');
+    else durationSeconds = seconds;
+  }
+
+  return {
+    projectId: context.projectId,
+    clusterId: context.clusterId,
+    logicalClusterName: logicalClusterName ?? '',
+    taskType: taskType ?? '',
+    startTimeRaw: startTimeRaw ?? '',
+    startTime,
+    endTimeRaw,
+    endTime,
+    durationSeconds,
+    result: text('result'),
+    log: text('log'),
+    isRunning,
+    extra: extraFields(task, issues),
+    issues: [...new Set(issues)],
+  };
+}
+
+function readText(value: unknown, field: string, issues: string[]): string | null {
+  if (value === null || value === undefined) return null;
+  let textValue: string;
+  if (typeof value === 'string') {
+    textValue = value;
+  } else {
+    issues.push(`${field}_not_string`);
+    textValue = typeof value === 'object' ? JSON.stringify(value) : String(value);
+  }
+  return escapeNul(textValue, field, issues);
+}
+
+/**
+ * PostgreSQL text cannot hold U+0000. It is stored as the six characters
+ * `\u0000` and the row is flagged, so nothing is dropped and a reader can tell.
+ */
+function escapeNul(value: string, field: string, issues: string[]): string {
+  if (!value.includes('\u0000')) return value;
+  issues.push(`${field}_nul_escaped`);
+  return value.replaceAll('\u0000', '\\u0000');
+}
+
+function extraFields(task: RawTask, issues: string[]): Record<string, unknown> | null {
+  let extra: Record<string, unknown> | null = null;
+  for (const [key, value] of Object.entries(task)) {
+    if (KNOWN_FIELDS.has(key)) continue;
+    extra ??= {};
+    extra[escapeNul(key, 'extra', issues)] = scrubNul(value, issues);
+  }
+  return extra;
+}
+
+function scrubNul(value: unknown, issues: string[]): unknown {
+  if (typeof value === 'string') return escapeNul(value, 'extra', issues);
+  if (Array.isArray(value)) return value.map((item) => scrubNul(item, issues));
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(
+      Object.entries(value).map(([k, v]) => [escapeNul(k, 'extra', issues), scrubNul(v, issues)]),
+    );
+  }
+  return value;
+}
