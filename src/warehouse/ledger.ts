@@ -1,0 +1,151 @@
+/**
+ * The run ledger: dws.export_runs (one row per run) and
+ * dws.export_cluster_runs (one per cluster per run). Batch counters are
+ * added inside the batch's own transaction (see load-batch.ts), so the ledger
+ * never claims rows that were rolled back.
+ */
+import { hostname } from 'node:os';
+import type pg from 'pg';
+import { EXPORTER_VERSION } from '../package-info.js';
+import type { UpsertCounts } from './upsert-tasks.js';
+
+export type RunStatus = 'running' | 'succeeded' | 'partial' | 'failed' | 'interrupted' | 'abandoned';
+export type ClusterStatus = 'running' | 'succeeded' | 'incomplete' | 'failed' | 'interrupted';
+
+export async function startRun(pool: pg.Pool, sourceTimeZone: string, clustersTotal: number): Promise<number> {
+  const result = await pool.query<{ run_id: string }>(
+    `INSERT INTO dws.export_runs (exporter_version, hostname, source_time_zone, clusters_total)
+     VALUES ($1, $2, $3, $4) RETURNING run_id`,
+    [EXPORTER_VERSION, hostname(), sourceTimeZone, clustersTotal],
+  );
+  return Number(result.rows[0]?.run_id);
+}
+
+export async function startClusterRun(
+  pool: pg.Pool,
+  runId: number,
+  cluster: { readonly projectId: string; readonly clusterId: string },
+): Promise<void> {
+  await pool.query(
+    'INSERT INTO dws.export_cluster_runs (run_id, project_id, cluster_id) VALUES ($1, $2, $3)',
+    [runId, cluster.projectId, cluster.clusterId],
+  );
+}
+
+/** Inside the batch transaction. */
+export async function addBatchCounts(
+  client: pg.ClientBase,
+  runId: number,
+  clusterId: string,
+  batch: UpsertCounts & { readonly fetched: number; readonly flagged: number },
+): Promise<void> {
+  await client.query(
+    `UPDATE dws.export_cluster_runs
+        SET tasks_fetched  = tasks_fetched  + $3,
+            rows_inserted  = rows_inserted  + $4,
+            rows_updated   = rows_updated   + $5,
+            rows_unchanged = rows_unchanged + $6,
+            rows_flagged   = rows_flagged   + $7
+      WHERE run_id = $1 AND cluster_id = $2`,
+    [runId, clusterId, batch.fetched, batch.inserted, batch.updated, batch.unchanged, batch.flagged],
+  );
+}
+
+export interface ClusterOutcome {
+  readonly status: Exclude<ClusterStatus, 'running'>;
+  readonly durationMs: number;
+  readonly apiCount: number | null;
+  readonly duplicates: number;
+  readonly pages: number;
+  readonly requests: number;
+  readonly retries: number;
+  readonly offsetMode: string | null;
+  readonly stopReason: string | null;
+  readonly error: {
+    readonly code: string;
+    readonly message: string;
+    readonly httpStatus: number | null;
+    readonly apiErrorCode: string | null;
+    readonly requestId: string | null;
+  } | null;
+}
+
+export async function finishClusterRun(
+  pool: pg.Pool,
+  runId: number,
+  clusterId: string,
+  outcome: ClusterOutcome,
+): Promise<void> {
+  await pool.query(
+    `UPDATE dws.export_cluster_runs
+        SET status = $3, finished_at = now(), duration_ms = $4, api_count = $5,
+            duplicates_skipped = $6, pages = $7, api_requests = $8, api_retries = $9,
+            offset_mode = $10, stop_reason = $11, error_code = $12, error_message = $13,
+            http_status = $14, api_error_code = $15, request_id = $16
+      WHERE run_id = $1 AND cluster_id = $2`,
+    [
+      runId, clusterId, outcome.status, Math.round(outcome.durationMs), outcome.apiCount,
+      outcome.duplicates, outcome.pages, outcome.requests, outcome.retries,
+      outcome.offsetMode, outcome.stopReason, outcome.error?.code ?? null, outcome.error?.message ?? null,
+      outcome.error?.httpStatus ?? null, outcome.error?.apiErrorCode ?? null, outcome.error?.requestId ?? null,
+    ],
+  );
+}
+
+export interface RunTotals {
+  readonly clustersOk: number;
+  readonly clustersIncomplete: number;
+  readonly clustersFailed: number;
+  readonly tasksFetched: number;
+  readonly rowsInserted: number;
+  readonly rowsUpdated: number;
+  readonly rowsUnchanged: number;
+  readonly apiRequests: number;
+  readonly apiRetries: number;
+}
+
+/** Totals are summed from the cluster rows, the one source of truth. */
+export async function finishRun(
+  pool: pg.Pool,
+  runId: number,
+  status: Exclude<RunStatus, 'running'>,
+  error: { readonly code: string; readonly message: string } | null,
+): Promise<RunTotals> {
+  const result = await pool.query<Record<keyof RunTotals, string>>(
+    `WITH totals AS (
+       SELECT count(*) FILTER (WHERE status = 'succeeded')  AS "clustersOk",
+              count(*) FILTER (WHERE status = 'incomplete') AS "clustersIncomplete",
+              count(*) FILTER (WHERE status NOT IN ('succeeded', 'incomplete')) AS "clustersFailed",
+              coalesce(sum(tasks_fetched), 0)  AS "tasksFetched",
+              coalesce(sum(rows_inserted), 0)  AS "rowsInserted",
+              coalesce(sum(rows_updated), 0)   AS "rowsUpdated",
+              coalesce(sum(rows_unchanged), 0) AS "rowsUnchanged",
+              coalesce(sum(api_requests), 0)   AS "apiRequests",
+              coalesce(sum(api_retries), 0)    AS "apiRetries"
+         FROM dws.export_cluster_runs WHERE run_id = $1
+     )
+     UPDATE dws.export_runs r
+        SET status = $2, finished_at = now(), error_code = $3, error_message = $4,
+            clusters_ok = t."clustersOk", clusters_incomplete = t."clustersIncomplete",
+            clusters_failed = t."clustersFailed", tasks_fetched = t."tasksFetched",
+            rows_inserted = t."rowsInserted", rows_updated = t."rowsUpdated",
+            rows_unchanged = t."rowsUnchanged", api_requests = t."apiRequests", api_retries = t."apiRetries"
+       FROM totals t
+      WHERE r.run_id = $1
+  RETURNING t.*`,
+    [runId, status, error?.code ?? null, error?.message ?? null],
+  );
+  const row = result.rows[0];
+  const n = (key: keyof RunTotals): number => Number(row?.[key] ?? 0);
+  return {
+    clustersOk: n('clustersOk'),
+    clustersIncomplete: n('clustersIncomplete'),
+    clustersFailed: n('clustersFailed'),
+    tasksFetched: n('tasksFetched'),
+    rowsInserted: n('rowsInserted'),
+    rowsUpdated: n('rowsUpdated'),
+    rowsUnchanged: n('rowsUnchanged'),
+    apiRequests: n('apiRequests'),
+    apiRetries: n('apiRetries'),
+  };
+}
