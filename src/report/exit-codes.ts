@@ -1,0 +1,57 @@
+/**
+ * Exit codes, in one place, for schedulers to act on (Airflow retries,
+ * Kubernetes backoffLimit, alerting). Documented in the README.
+ */
+import { ExporterError } from '../errors.js';
+import type { RunStatus } from '../warehouse/ledger.js';
+
+export const ExitCode = {
+  /** Every cluster exported completely. */
+  OK: 0,
+  /** Unexpected internal error (a bug): see the log. */
+  INTERNAL: 1,
+  /** Invalid command line, config file or environment. Retrying will not help. */
+  USAGE_OR_CONFIG: 2,
+  /** Some clusters exported, others failed or came back incomplete. */
+  PARTIAL: 3,
+  /** Nothing exported: every cluster failed (API errors, network). */
+  FAILED: 4,
+  /** The database could not be reached, refused a statement, or is not migrated. */
+  DATABASE: 5,
+  /** The API refused the credentials (401/403) for every cluster tried. */
+  AUTH: 6,
+} as const;
+
+export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
+
+export function exitCodeForError(error: unknown): ExitCodeValue {
+  if (!(error instanceof ExporterError)) return ExitCode.INTERNAL;
+  switch (error.code) {
+    case 'USAGE':
+    case 'CONFIG_INVALID':
+      return ExitCode.USAGE_OR_CONFIG;
+    case 'DB_UNAVAILABLE':
+    case 'DB_ERROR':
+    case 'SCHEMA_NOT_MIGRATED':
+    case 'MIGRATION_FAILED':
+    case 'EMBEDDED_PG_FAILED':
+      return ExitCode.DATABASE;
+    case 'DWS_AUTH_FAILED':
+      return ExitCode.AUTH;
+    case 'DWS_API_ERROR':
+    case 'DWS_NETWORK_ERROR':
+    case 'DWS_PAYLOAD_INVALID':
+      return ExitCode.FAILED;
+  }
+}
+
+export function exitCodeForRun(status: RunStatus, allFailuresAuth: boolean): ExitCodeValue {
+  switch (status) {
+    case 'succeeded':
+      return ExitCode.OK;
+    case 'partial':
+      return ExitCode.PARTIAL;
+    default:
+      return allFailuresAuth ? ExitCode.AUTH : ExitCode.FAILED;
+  }
+}
