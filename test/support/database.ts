@@ -1,0 +1,61 @@
+/**
+ * A fresh database per test file (or per test), on the server global-setup
+ * found, dropped afterwards: tests never see each other's rows and can run
+ * in parallel.
+ */
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { inject } from 'vitest';
+import { migrate } from '../../src/warehouse/migrate.js';
+
+export interface TestDatabase {
+  readonly url: string;
+  readonly pool: pg.Pool;
+  drop(): Promise<void>;
+}
+
+export function adminUrl(): string {
+  return inject('adminDatabaseUrl');
+}
+
+export function withDatabaseName(url: string, name: string): string {
+  const parsed = new URL(url);
+  parsed.pathname = `/${name}`;
+  return parsed.toString();
+}
+
+export async function createTestDatabase(options: { readonly migrated?: boolean } = {}): Promise<TestDatabase> {
+  const name = `dws_test_${randomBytes(6).toString('hex')}`;
+  const admin = new pg.Client(adminUrl());
+  await admin.connect();
+  try {
+    await admin.query(`CREATE DATABASE ${name}`);
+  } finally {
+    await admin.end();
+  }
+  const url = withDatabaseName(adminUrl(), name);
+  const pool = new pg.Pool({ connectionString: url, max: 4 });
+  pool.on('error', () => undefined);
+  if (options.migrated ?? true) {
+    const client = await pool.connect();
+    try {
+      await migrate(client);
+    } finally {
+      client.release();
+    }
+  }
+  return {
+    url,
+    pool,
+    async drop() {
+      await pool.end();
+      const dropper = new pg.Client(adminUrl());
+      await dropper.connect();
+      try {
+        await dropper.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      } finally {
+        await dropper.end();
+      }
+    },
+  };
+}
