@@ -11,6 +11,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { verifySignature } from '../source/auth/signer.js';
+import { FaultInjector, type FaultCounters, type FaultSpec } from './faults.js';
 import type { SimCluster, SimFleet, SimTask } from './fleet.js';
 
 export interface SimulatorOptions {
@@ -28,6 +29,8 @@ export interface SimulatorOptions {
   readonly pageSizeCap?: number;
   /** Added before answering each request. Default 0. */
   readonly latencyMs?: number;
+  /** Injected faults on the tasks endpoint (src/simulator/faults.ts). */
+  readonly faults?: FaultSpec;
   /** Absent, or with neither field: every request is accepted. */
   readonly auth?: {
     readonly token?: string;
@@ -50,6 +53,8 @@ export interface Simulator {
   readonly url: string;
   /** Live counters, mutated in place. */
   readonly stats: SimulatorStats;
+  /** What the fault injector did; undefined without `faults`. */
+  readonly faults: FaultCounters | undefined;
   resetStats(): void;
   close(): Promise<void>;
   readonly options: SimulatorOptions;
@@ -70,6 +75,8 @@ interface Reply {
   readonly body: string;
   readonly contentType?: string;
   readonly headers?: Readonly<Record<string, string>>;
+  /** Destroy the connection instead of answering (injected fault). */
+  readonly reset?: boolean;
 }
 
 function json(status: number, value: unknown): Reply {
@@ -175,6 +182,7 @@ interface Context {
   readonly options: SimulatorOptions;
   readonly views: TaskViews;
   readonly stats: SimulatorStats;
+  readonly injector: FaultInjector | undefined;
 }
 
 /** Returns the failure reason, or undefined when the request may proceed. */
@@ -232,12 +240,19 @@ function listTasks(
   if (order !== null && order !== 'ASC' && order !== 'DESC') {
     return badRequest('order must be ASC or DESC');
   }
+  const injected = ctx.injector ? injectedReply(ctx.injector, requestId) : undefined;
+  if (injected) return injected;
+  ctx.injector?.maybeAppendTask(ctx.options.fleet, cluster);
   const lc = params.get('logical_cluster_name');
   const view = ctx.views.get(cluster, lc, params.get('type'), order !== null);
   const cap = ctx.options.pageSizeCap;
   const size = cap === undefined ? limit : Math.min(limit, cap);
   const start = ctx.options.offsetMode === 'rows' ? offset : offset * size;
   let page: readonly SimTask[];
+  if (ctx.injector && order !== 'DESC') {
+    const shaped = ctx.injector.shapePage(view, start, size);
+    return json(200, { logical_cluster_tasks: shaped.tasks, count: shaped.count });
+  }
   if (order === 'DESC') {
     const out: SimTask[] = [];
     for (let i = view.length - 1 - start; i >= 0 && out.length < size; i--) {
@@ -248,6 +263,28 @@ function listTasks(
     page = view.slice(start, start + size);
   }
   return json(200, { logical_cluster_tasks: page, count: view.length });
+}
+
+function injectedReply(injector: FaultInjector, requestId: string): Reply | undefined {
+  const fault = injector.requestFault();
+  switch (fault.kind) {
+    case 'none':
+      return undefined;
+    case 'reset':
+      return { status: 0, body: '', reset: true };
+    case 'malformed':
+      return { status: 200, contentType: 'text/html', body: MALFORMED_BODY };
+    case 'truncated':
+      return { status: 200, body: '{"logical_cluster_tasks":[{"type":"Gro' };
+    case 'status':
+      if (fault.status === 429) {
+        return {
+          ...gatewayError(429, 'APIG.0308', 'The request is throttled: policy user over ratelimit.', requestId),
+          ...(fault.retryAfterSeconds === undefined ? {} : { headers: { 'Retry-After': String(fault.retryAfterSeconds) } }),
+        };
+      }
+      return dwsError(fault.status, 'DWS.0000', 'Internal service error (injected).');
+  }
 }
 
 function listClusters(clusters: readonly SimCluster[]): Reply {
@@ -301,6 +338,11 @@ function route(ctx: Context, req: IncomingMessage, requestId: string): Reply {
 
 function send(res: ServerResponse, reply: Reply, requestId: string, stats: SimulatorStats): void {
   if (res.destroyed) return;
+  if (reply.reset) {
+    increment(stats.byStatus, 'reset');
+    res.socket?.destroy();
+    return;
+  }
   increment(stats.byStatus, String(reply.status));
   res.writeHead(reply.status, {
     'Content-Type': reply.contentType ?? 'application/json',
@@ -330,7 +372,8 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
     byStatus: emptyRecord(),
     byCluster: emptyRecord(),
   };
-  const ctx: Context = { options, views: new TaskViews(options.fleet), stats };
+  const injector = options.faults ? new FaultInjector(options.faults) : undefined;
+  const ctx: Context = { options, views: new TaskViews(options.fleet), stats, injector };
   const shutdown = new AbortController();
   // Random prefix + counter: unique per request and across simulators, without crypto per request.
   const idPrefix = randomBytes(8).toString('hex');
@@ -343,7 +386,8 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
     stats.maxInFlight = Math.max(stats.maxInFlight, stats.inFlight);
     res.once('close', () => stats.inFlight--);
     try {
-      if (options.latencyMs) await sleep(options.latencyMs, undefined, { signal: shutdown.signal });
+      const delay = (options.latencyMs ?? 0) + (injector?.delayMs() ?? 0);
+      if (delay > 0) await sleep(delay, undefined, { signal: shutdown.signal });
       send(res, route(ctx, req, requestId), requestId, stats);
     } catch (error) {
       if (shutdown.signal.aborted) res.destroy();
@@ -369,6 +413,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
     url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
     stats,
     options,
+    faults: injector?.counters,
     resetStats(): void {
       stats.requests = 0;
       stats.maxInFlight = stats.inFlight;
