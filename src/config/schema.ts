@@ -49,7 +49,7 @@ export const configSchema = z
         logicalClusterName: z.string().min(1).nullable().default(null),
         type: z.string().min(1).nullable().default(null),
       })
-      .default({ logicalClusterName: null, type: null }),
+      .prefault({}),
     batchSize: z.int().min(1).max(100_000).default(5000),
     http: z
       .strictObject({
@@ -57,8 +57,20 @@ export const configSchema = z
         maxRetries: z.int().min(0).max(20).default(4),
         retryMinDelayMs: z.int().min(0).max(60_000).default(500),
         retryMaxDelayMs: z.int().min(0).max(600_000).default(20_000),
+        // The gateway's default quota is ~200 requests/s per API, shared with
+        // everything else the account runs: stay well below it.
+        maxRequestsPerSecond: z.number().positive().max(10_000).default(100),
+        maxInFlight: z.int().min(1).max(1024).default(64),
       })
-      .default({ timeoutMs: 30_000, maxRetries: 4, retryMinDelayMs: 500, retryMaxDelayMs: 20_000 }),
+      .prefault({}),
+    database: z
+      .strictObject({
+        reconnectAttempts: z.int().min(0).max(100).default(5),
+        reconnectDelayMs: z.int().min(0).max(120_000).default(2000),
+      })
+      .prefault({}),
+    // Below Kubernetes' default terminationGracePeriodSeconds (30 s).
+    shutdownGraceMs: z.int().min(0).max(600_000).default(20_000),
   })
   .superRefine((config, ctx) => {
     const seen = new Map<string, string>();

@@ -37,7 +37,7 @@ export interface RequestStats {
 }
 
 export interface DwsClient {
-  listTasksPage(cluster: ClusterRef, query: PageQuery, stats: RequestStats): Promise<TasksPage>;
+  listTasksPage(cluster: ClusterRef, query: PageQuery, stats: RequestStats, signal?: AbortSignal): Promise<TasksPage>;
 }
 
 export function tasksUrl(cluster: ClusterRef, query: PageQuery): URL {
@@ -61,7 +61,7 @@ export function tasksUrl(cluster: ClusterRef, query: PageQuery): URL {
 
 export function createDwsClient(http: HttpClient, authorizer: RequestAuthorizer): DwsClient {
   return {
-    async listTasksPage(cluster, query, stats) {
+    async listTasksPage(cluster, query, stats, signal) {
       const url = tasksUrl(cluster, query);
       const call: ApiCallContext = {
         projectId: cluster.projectId,
@@ -74,7 +74,7 @@ export function createDwsClient(http: HttpClient, authorizer: RequestAuthorizer)
       stats.requests += 1;
       let response: HttpResponse;
       try {
-        response = await http.get(url, authorizer.headersFor(url, cluster.projectId), onRetry);
+        response = await http.get(url, authorizer.headersFor(url, cluster.projectId), onRetry, signal);
       } catch (error) {
         throw new DwsNetworkError(call, error);
       }

@@ -1,17 +1,25 @@
 /**
  * One undici Agent for the whole run: keep-alive connections sized to the
- * concurrency, the retry interceptor with our retry decision, and timeouts.
- * Returns the body as text: the caller validates it (a proxy's HTML error page
- * must become a clear error, not a JSON.parse stack trace).
+ * concurrency, timeouts, and two interceptors: the run's API budget (requests
+ * per second, every attempt counted, retries included) and undici's retry
+ * interceptor with our retry decision. A global cap on requests in flight
+ * holds across all endpoints. Returns the body as text: the caller validates
+ * it (a proxy's HTML error page must become a clear error, not a stack trace).
  */
+import pLimit from 'p-limit';
+import pThrottle from 'p-throttle';
 import { Agent, interceptors, type Dispatcher } from 'undici';
 import { makeRetryCallback, type RetryEvent, type RetryPolicy } from './retry-policy.js';
 
 export interface HttpClientOptions {
-  /** Upper bound on requests in flight: one connection per slot per origin. */
+  /** Connections per origin (keep-alive pool). */
   readonly connections: number;
   readonly timeoutMs: number;
   readonly retry: RetryPolicy;
+  /** Attempts per second over the whole run (the gateway's quota is per account and API). */
+  readonly maxRequestsPerSecond: number;
+  /** Requests in flight over the whole run, all endpoints together. */
+  readonly maxInFlight: number;
 }
 
 export interface HttpResponse {
@@ -25,8 +33,25 @@ export interface HttpClient {
     url: URL,
     headers: Readonly<Record<string, string>>,
     onRetry: (event: RetryEvent) => void,
+    signal?: AbortSignal,
   ): Promise<HttpResponse>;
   close(): Promise<void>;
+}
+
+/**
+ * Delays each dispatch (each attempt) until the budget allows it. Windows of
+ * 100 ms keep bursts small: 100/s means at most 10 in any 100 ms window.
+ */
+function apiBudget(perSecond: number): Dispatcher.DispatcherComposeInterceptor {
+  const throttle =
+    perSecond >= 10
+      ? pThrottle({ limit: Math.round(perSecond / 10), interval: 100 })
+      : pThrottle({ limit: 1, interval: Math.ceil(1000 / perSecond) });
+  const gate = throttle(async () => undefined);
+  return (dispatch) => (opts, handler) => {
+    void gate().then(() => dispatch(opts, handler));
+    return true;
+  };
 }
 
 export function createHttpClient(options: HttpClientOptions): HttpClient {
@@ -37,7 +62,9 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     headersTimeout: options.timeoutMs,
     bodyTimeout: options.timeoutMs,
   });
+  // compose(a, b): b is outermost, so every retry attempt passes the budget.
   const dispatcher = agent.compose(
+    apiBudget(options.maxRequestsPerSecond),
     interceptors.retry({
       // Deliver the last error response instead of throwing, so its
       // error_code / X-Request-Id reach the ledger.
@@ -46,21 +73,26 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
       maxRetries: options.retry.maxRetries,
     }),
   );
+  const inFlight = pLimit(options.maxInFlight);
   return {
-    async get(url, headers, onRetry) {
-      const requestOptions: Dispatcher.RequestOptions & {
-        retryOptions: { retry: ReturnType<typeof makeRetryCallback> };
-      } = {
-        method: 'GET',
-        path: `${url.pathname}${url.search}`,
-        origin: url.origin,
-        headers: { accept: 'application/json', ...headers },
-        // Per request, so each cluster counts its own retries.
-        retryOptions: { retry: makeRetryCallback(options.retry, onRetry) },
-      };
-      const response = await dispatcher.request(requestOptions);
-      const body = await response.body.text();
-      return { status: response.statusCode, headers: response.headers, body };
+    get(url, headers, onRetry, signal) {
+      return inFlight(async () => {
+        signal?.throwIfAborted();
+        const requestOptions: Dispatcher.RequestOptions & {
+          retryOptions: { retry: ReturnType<typeof makeRetryCallback> };
+        } = {
+          method: 'GET',
+          path: `${url.pathname}${url.search}`,
+          origin: url.origin,
+          headers: { accept: 'application/json', ...headers },
+          signal,
+          // Per request, so each cluster counts its own retries.
+          retryOptions: { retry: makeRetryCallback(options.retry, onRetry, Math.random, signal) },
+        };
+        const response = await dispatcher.request(requestOptions);
+        const body = await response.body.text();
+        return { status: response.statusCode, headers: response.headers, body };
+      });
     },
     async close() {
       await agent.close();

@@ -25,7 +25,7 @@ export interface WalkOptions {
   readonly type: string | null;
 }
 
-export type StopReason = 'count_reached' | 'empty_page' | 'no_progress' | 'page_limit';
+export type StopReason = 'count_reached' | 'empty_page' | 'no_progress' | 'page_limit' | 'interrupted';
 
 export interface WalkSummary {
   /** Last `count` the API reported; null if it never sent one. */
@@ -55,10 +55,12 @@ export async function walkTasks(
     readonly seen: Set<string>;
     readonly keyOf: (task: RawTask) => string;
     readonly modeCache: OffsetModeCache;
+    /** Aborted on shutdown: no new page is requested after that. */
+    readonly signal?: AbortSignal;
   },
   sink: PageSink,
 ): Promise<WalkSummary> {
-  const { stats, seen, keyOf, modeCache } = context;
+  const { stats, seen, keyOf, modeCache, signal } = context;
   let limit = options.pageSize;
   let mode: OffsetMode | null =
     options.offsetMode === 'auto' ? (modeCache.get(cluster.endpoint) ?? null) : options.offsetMode;
@@ -77,7 +79,7 @@ export async function walkTasks(
       logicalClusterName: options.logicalClusterName,
       type: options.type,
     };
-    const page = await client.listTasksPage(cluster, query, stats);
+    const page = await client.listTasksPage(cluster, query, stats, signal);
     pages += 1;
     if (page.count !== null) apiCount = page.count;
     return page;
@@ -112,6 +114,7 @@ export async function walkTasks(
 
   for (;;) {
     if (apiCount !== null && seen.size >= apiCount) return summary('count_reached');
+    if (signal?.aborted) return summary('interrupted');
     // Generous: twice the pages `count` needs, plus slack for drift.
     const maxPages = apiCount === null ? 1_000_000 : Math.ceil(apiCount / limit) * 2 + 5;
     if (pages >= maxPages) return summary('page_limit');

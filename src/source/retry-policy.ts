@@ -63,8 +63,14 @@ export function makeRetryCallback(
   policy: RetryPolicy,
   onRetry: (event: RetryEvent) => void,
   random: () => number = Math.random,
+  signal?: AbortSignal,
 ): RetryHandler.RetryCallback {
   return (err, { state }, callback) => {
+    // Shutting down: no more attempts, and no sleeping through the grace period.
+    if (signal?.aborted) {
+      callback(err);
+      return;
+    }
     const { statusCode, code, headers } = err as RetryableError;
     const statusRetryable =
       statusCode !== undefined && (RETRYABLE_STATUS as readonly number[]).includes(statusCode);
@@ -83,6 +89,14 @@ export function makeRetryCallback(
     }
     const delayMs = retryAfter ?? backoffDelay(policy, state.counter, random);
     onRetry({ attempt: state.counter, status: statusCode, errorCode: code, delayMs });
-    setTimeout(() => callback(null), delayMs);
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      callback(null);
+    }, delayMs);
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      callback(err);
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
   };
 }

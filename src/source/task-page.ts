@@ -15,20 +15,20 @@ export interface TasksPage {
   readonly requestId: string | null;
 }
 
-const countSchema = z.union([
-  z.number().int().nonnegative(),
-  z
-    .string()
-    .regex(/^\d+$/)
-    .transform((value) => Number(value)),
-]);
+// A count we cannot read is treated as absent (page until empty), never as
+// a reason to throw away a page of tasks.
+const countSchema = z.unknown().transform((value): number | null => {
+  if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) return value;
+  if (typeof value === 'string' && /^\d{1,15}$/.test(value.trim())) return Number(value.trim());
+  return null;
+});
 
 const pageSchema = z.looseObject({
   logical_cluster_tasks: z.array(z.record(z.string(), z.unknown()), {
     error: (issue) =>
       issue.input === undefined ? 'missing "logical_cluster_tasks"' : '"logical_cluster_tasks" is not an array of objects',
   }),
-  count: countSchema.nullish(),
+  count: countSchema,
 });
 
 export type PageParseResult =
