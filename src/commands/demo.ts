@@ -13,6 +13,7 @@ import { formatTable } from '../report/table.js';
 import { SimFleet, startSimulator } from '../simulator/index.js';
 import type { Database } from '../warehouse/database.js';
 import { runExportSession } from './export-session.js';
+import { installShutdown } from './shutdown.js';
 
 export interface DemoOptions {
   readonly projects: number;
@@ -55,20 +56,28 @@ export async function demoCommand(options: DemoOptions, out: (line: string) => v
         })),
         concurrency: 8,
         pageSize: 100,
+        // The simulator is on loopback: no shared gateway quota to protect.
+        http: { maxRequestsPerSecond: 2000 },
       },
       'demo config',
     );
-    const report = await runExportSession({
-      env,
-      config,
-      credentials: DEMO_CREDENTIALS,
-      migrate: true,
-      logger,
-      announce: out,
-      afterRun: (database) => printWarehouse(database, out),
-    });
-    out(formatRunSummary(report));
-    return report.exitCode;
+    const shutdown = installShutdown(config.shutdownGraceMs, logger);
+    try {
+      const report = await runExportSession({
+        env,
+        config,
+        credentials: DEMO_CREDENTIALS,
+        migrate: true,
+        logger,
+        announce: out,
+        signal: shutdown.signal,
+        afterRun: (database) => printWarehouse(database, out),
+      });
+      out(formatRunSummary(report));
+      return report.exitCode;
+    } finally {
+      shutdown.dispose();
+    }
   } finally {
     await simulator.close();
   }

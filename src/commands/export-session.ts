@@ -6,7 +6,7 @@
 import type { Credentials, ExporterEnv } from '../config/env.js';
 import type { ExporterConfig } from '../config/schema.js';
 import { runExport, type RunReport } from '../export/run-export.js';
-import { insecureEndpoints } from '../plan/plan-clusters.js';
+import { insecureEndpoints, planClusters } from '../plan/plan-clusters.js';
 import type { Logger } from '../report/logger.js';
 import { createAuthorizer } from '../source/auth/authorizer.js';
 import { createDwsClient } from '../source/dws-client.js';
@@ -22,6 +22,8 @@ export interface ExportSessionInput {
   readonly migrate: boolean;
   readonly logger: Logger;
   readonly announce: (line: string) => void;
+  /** Aborted on SIGTERM/SIGINT (see shutdown.ts); tests pass their own. */
+  readonly signal: AbortSignal;
   /** Called with the open database after the run, before it is closed (the demo prints from it). */
   readonly afterRun?: (database: Database, report: RunReport) => Promise<void>;
 }
@@ -39,6 +41,8 @@ export async function runExportSession(input: ExportSessionInput): Promise<RunRe
       const http = createHttpClient({
         connections: config.concurrency,
         timeoutMs: config.http.timeoutMs,
+        maxRequestsPerSecond: config.http.maxRequestsPerSecond,
+        maxInFlight: config.http.maxInFlight,
         retry: {
           maxRetries: config.http.maxRetries,
           minDelayMs: config.http.retryMinDelayMs,
@@ -47,7 +51,15 @@ export async function runExportSession(input: ExportSessionInput): Promise<RunRe
       });
       try {
         const dws = createDwsClient(http, createAuthorizer(input.credentials));
-        const report = await runExport({ config, client: dws, pool: database.pool, logger });
+        const clusters = await planClusters(config);
+        const report = await runExport({
+          config,
+          clusters,
+          client: dws,
+          pool: database.pool,
+          logger,
+          signal: input.signal,
+        });
         await input.afterRun?.(database, report);
         return report;
       } finally {

@@ -6,6 +6,7 @@ import type { ExitCodeValue } from '../report/exit-codes.js';
 import { createLogger } from '../report/logger.js';
 import { formatRunSummary } from '../report/summary.js';
 import { runExportSession } from './export-session.js';
+import { installShutdown } from './shutdown.js';
 
 export interface RunCommandOptions {
   readonly configPath: string | undefined;
@@ -21,7 +22,20 @@ export async function runCommand(options: RunCommandOptions, out: (line: string)
   }
   const config = await loadConfigFile(configPath);
   const credentials = requireCredentials(env);
-  const report = await runExportSession({ env, config, credentials, migrate: options.migrate, logger, announce: out });
-  out(formatRunSummary(report));
-  return report.exitCode;
+  const shutdown = installShutdown(config.shutdownGraceMs, logger);
+  try {
+    const report = await runExportSession({
+      env,
+      config,
+      credentials,
+      migrate: options.migrate,
+      logger,
+      announce: out,
+      signal: shutdown.signal,
+    });
+    out(formatRunSummary(report));
+    return report.exitCode;
+  } finally {
+    shutdown.dispose();
+  }
 }

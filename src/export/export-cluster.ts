@@ -10,6 +10,7 @@ import type { Logger } from '../report/logger.js';
 import type { ClusterRef, DwsClient, RequestStats } from '../source/dws-client.js';
 import { walkTasks, type OffsetModeCache, type WalkOptions, type WalkSummary } from '../source/paginate.js';
 import { rawTaskKey, toTaskRow, type TaskRow } from '../transform/task-row.js';
+import { withDbRetry, type DbRetryPolicy } from '../warehouse/db-retry.js';
 import { finishClusterRun, startClusterRun, type ClusterOutcome } from '../warehouse/ledger.js';
 import { loadBatch } from '../warehouse/load-batch.js';
 import type { UpsertCounts } from '../warehouse/upsert-tasks.js';
@@ -17,12 +18,15 @@ import type { UpsertCounts } from '../warehouse/upsert-tasks.js';
 export interface ClusterExportContext {
   readonly client: DwsClient;
   readonly pool: pg.Pool;
+  readonly dbRetry: DbRetryPolicy;
   readonly runId: number;
   readonly walk: WalkOptions;
   readonly batchSize: number;
   readonly sourceTimeZone: string;
   readonly modeCache: OffsetModeCache;
   readonly logger: Logger;
+  /** Aborted on SIGTERM/SIGINT: finish the page in hand, store it, stop. */
+  readonly signal: AbortSignal;
 }
 
 export interface ClusterResult extends ClusterOutcome {
@@ -46,7 +50,7 @@ export async function exportCluster(ctx: ClusterExportContext, cluster: ClusterR
     if (buffer.length === 0) return;
     const batch = buffer;
     buffer = [];
-    const counts = await loadBatch(ctx.pool, ctx.runId, cluster.clusterId, batch);
+    const counts = await loadBatch(ctx.pool, ctx.dbRetry, ctx.runId, cluster.clusterId, batch);
     rows.inserted += counts.inserted;
     rows.updated += counts.updated;
     rows.unchanged += counts.unchanged;
@@ -56,14 +60,20 @@ export async function exportCluster(ctx: ClusterExportContext, cluster: ClusterR
     if (buffer.length >= ctx.batchSize) await flush();
   };
   const walkOnce = (): Promise<WalkSummary> =>
-    walkTasks(ctx.client, cluster, ctx.walk, { stats, seen, keyOf: rawTaskKey, modeCache: ctx.modeCache }, sink);
+    walkTasks(
+      ctx.client,
+      cluster,
+      ctx.walk,
+      { stats, seen, keyOf: rawTaskKey, modeCache: ctx.modeCache, signal: ctx.signal },
+      sink,
+    );
 
   let pages = 0;
   let duplicates = 0;
   let walk: WalkSummary | null = null;
   let error: unknown = null;
   try {
-    await startClusterRun(ctx.pool, ctx.runId, cluster);
+    await withDbRetry(ctx.dbRetry, () => startClusterRun(ctx.pool, ctx.runId, cluster));
   } catch (startError) {
     return ledgerFailure(cluster, startError, performance.now() - started);
   }
@@ -71,7 +81,7 @@ export async function exportCluster(ctx: ClusterExportContext, cluster: ClusterR
     walk = await walkOnce();
     pages += walk.pages;
     duplicates += walk.duplicates;
-    if (walk.apiCount !== null && seen.size < walk.apiCount) {
+    if (walk.apiCount !== null && seen.size < walk.apiCount && !ctx.signal.aborted) {
       // Tasks can move between pages while we read (new ones, deletions):
       // one more pass picks up what slipped through; `seen` skips the rest.
       ctx.logger.warn(
@@ -91,9 +101,11 @@ export async function exportCluster(ctx: ClusterExportContext, cluster: ClusterR
     });
   }
 
-  const complete = walk !== null && (walk.apiCount === null ? walk.stopReason === 'empty_page' : seen.size === walk.apiCount);
+  const complete =
+    walk !== null && (walk.apiCount === null ? walk.stopReason === 'empty_page' : seen.size === walk.apiCount);
+  const { status, errorInfo } = classify(error, complete, ctx.signal.aborted);
   const outcome: ClusterOutcome = {
-    status: error !== null ? 'failed' : complete ? 'succeeded' : 'incomplete',
+    status,
     durationMs: performance.now() - started,
     apiCount: walk?.apiCount ?? null,
     duplicates,
@@ -102,18 +114,43 @@ export async function exportCluster(ctx: ClusterExportContext, cluster: ClusterR
     retries: stats.retries,
     offsetMode: walk?.offsetMode ?? null,
     stopReason: walk?.stopReason ?? null,
-    error: error === null ? null : errorDetails(error),
+    error: errorInfo,
   };
   let ledgerError: string | null = null;
   try {
-    await finishClusterRun(ctx.pool, ctx.runId, cluster.clusterId, outcome);
+    await withDbRetry(ctx.dbRetry, () => finishClusterRun(ctx.pool, ctx.runId, cluster.clusterId, outcome));
   } catch (finishError) {
     ledgerError = describeCause(finishError);
   }
   return { ...outcome, projectId: cluster.projectId, clusterId: cluster.clusterId, tasksFetched: seen.size, rows, ledgerError };
 }
 
-function errorDetails(error: unknown): NonNullable<ClusterOutcome['error']> {
+type ErrorInfo = NonNullable<ClusterOutcome['error']>;
+
+/** A shutdown that cut the walk short is an interruption, even if it surfaced as an aborted request. */
+function classify(
+  error: unknown,
+  complete: boolean,
+  aborted: boolean,
+): { readonly status: ClusterOutcome['status']; readonly errorInfo: ErrorInfo | null } {
+  if (complete && error === null) return { status: 'succeeded', errorInfo: null };
+  if (aborted) {
+    return {
+      status: 'interrupted',
+      errorInfo: {
+        code: 'INTERRUPTED',
+        message: 'the run was interrupted; tasks fetched before that were stored',
+        httpStatus: null,
+        apiErrorCode: null,
+        requestId: null,
+      },
+    };
+  }
+  if (error !== null) return { status: 'failed', errorInfo: errorDetails(error) };
+  return { status: 'incomplete', errorInfo: null };
+}
+
+function errorDetails(error: unknown): ErrorInfo {
   if (error instanceof DwsApiError) {
     return {
       code: error.code,

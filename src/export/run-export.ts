@@ -1,25 +1,31 @@
 /**
- * One export run: open the ledger, fan out over the planned clusters with
- * bounded concurrency, close the ledger. A cluster's failure stays that
- * cluster's; only a failure of the ledger itself (database) ends the run.
+ * One export run: close runs left behind by dead processes, open the ledger,
+ * fan out over the planned clusters with bounded concurrency, close the
+ * ledger. A cluster's failure stays that cluster's; only a failure of the
+ * ledger itself (database) ends the run. On shutdown no new cluster starts.
  */
 import pLimit from 'p-limit';
 import type pg from 'pg';
 import type { ExporterConfig } from '../config/schema.js';
 import { DbError } from '../errors.js';
-import { planClusters } from '../plan/plan-clusters.js';
 import { exitCodeForRun, type ExitCodeValue } from '../report/exit-codes.js';
 import type { Logger } from '../report/logger.js';
-import type { DwsClient } from '../source/dws-client.js';
+import type { ClusterRef, DwsClient } from '../source/dws-client.js';
 import type { OffsetModeCache } from '../source/paginate.js';
-import { finishRun, startRun, type RunStatus, type RunTotals } from '../warehouse/ledger.js';
+import { withDbRetry, type DbRetryPolicy } from '../warehouse/db-retry.js';
+import { finishRun, recordNotStarted, startRun, type RunStatus, type RunTotals } from '../warehouse/ledger.js';
+import { holdRunLock, markAbandonedRuns } from '../warehouse/run-lock.js';
 import { exportCluster, type ClusterResult } from './export-cluster.js';
 
 export interface RunExportInput {
   readonly config: ExporterConfig;
+  /** The plan: which clusters, in which order (src/plan). */
+  readonly clusters: readonly ClusterRef[];
   readonly client: DwsClient;
   readonly pool: pg.Pool;
   readonly logger: Logger;
+  /** Aborted (with the signal name as reason) on SIGTERM/SIGINT. */
+  readonly signal: AbortSignal;
 }
 
 export interface RunReport {
@@ -32,68 +38,88 @@ export interface RunReport {
 }
 
 export async function runExport(input: RunExportInput): Promise<RunReport> {
-  const { config, client, pool, logger } = input;
+  const { config, client, pool, logger, clusters, signal } = input;
   const started = performance.now();
-  const clusters = planClusters(config);
+  const dbRetry: DbRetryPolicy = { attempts: config.database.reconnectAttempts, delayMs: config.database.reconnectDelayMs };
   let runId: number;
   try {
+    const abandoned = await withDbRetry(dbRetry, () => markAbandonedRuns(pool));
+    if (abandoned.length > 0) {
+      logger.warn({ runIds: abandoned }, 'closed runs left running by exporter processes that died, as abandoned');
+    }
     runId = await startRun(pool, config.sourceTimeZone, clusters.length);
   } catch (error) {
     throw new DbError('cannot open the run ledger (dws.export_runs)', error);
   }
+  const lock = await holdRunLock(pool, runId).catch((error: unknown) => {
+    throw new DbError(`cannot take the advisory lock of run ${runId}`, error);
+  });
   logger.info({ runId, clusters: clusters.length, concurrency: config.concurrency }, 'run started');
 
-  const modeCache: OffsetModeCache = new Map();
-  const context = {
-    client,
-    pool,
-    runId,
-    modeCache,
-    logger,
-    batchSize: config.batchSize,
-    sourceTimeZone: config.sourceTimeZone,
-    walk: {
-      pageSize: config.pageSize,
-      offsetMode: config.offsetMode,
-      orderBy: config.orderBy,
-      logicalClusterName: config.filters.logicalClusterName,
-      type: config.filters.type,
-    },
-  };
-  const limit = pLimit(config.concurrency);
-  const results = await Promise.all(
-    clusters.map((cluster) =>
-      limit(async () => {
-        const result = await exportCluster(context, cluster);
-        logClusterResult(logger, runId, result);
-        return result;
-      }),
-    ),
-  );
-
-  const ledgerBroken = results.find((r) => r.ledgerError !== null);
-  const status = runStatus(results);
-  let totals: RunTotals;
   try {
-    totals = await finishRun(pool, runId, status, null);
-  } catch (error) {
-    throw new DbError(`cannot close run ${runId} in the ledger`, error);
+    const context = {
+      client,
+      pool,
+      dbRetry,
+      runId,
+      signal,
+      logger,
+      modeCache: new Map() as OffsetModeCache,
+      batchSize: config.batchSize,
+      sourceTimeZone: config.sourceTimeZone,
+      walk: {
+        pageSize: config.pageSize,
+        offsetMode: config.offsetMode,
+        orderBy: config.orderBy,
+        logicalClusterName: config.filters.logicalClusterName,
+        type: config.filters.type,
+      },
+    };
+    const limit = pLimit(config.concurrency);
+    const results = await Promise.all(
+      clusters.map((cluster) =>
+        limit(async (): Promise<ClusterResult | null> => {
+          if (signal.aborted) {
+            await withDbRetry(dbRetry, () =>
+              recordNotStarted(pool, runId, cluster, `not started: the run was interrupted (${String(signal.reason)})`),
+            ).catch((error: unknown) => logger.error({ clusterId: cluster.clusterId, err: String(error) }, 'ledger write failed'));
+            return null;
+          }
+          const result = await exportCluster(context, cluster);
+          logClusterResult(logger, runId, result);
+          return result;
+        }),
+      ),
+    );
+    const done = results.filter((r): r is ClusterResult => r !== null);
+    const status: Exclude<RunStatus, 'running'> = signal.aborted ? 'interrupted' : runStatus(done);
+    let totals: RunTotals;
+    try {
+      totals = await withDbRetry(dbRetry, () => finishRun(pool, runId, status, null));
+    } catch (error) {
+      throw new DbError(`cannot close run ${runId} in the ledger`, error);
+    }
+    const ledgerBroken = done.find((r) => r.ledgerError !== null);
+    if (ledgerBroken) {
+      throw new DbError(`the ledger of run ${runId} is incomplete`, new Error(ledgerBroken.ledgerError ?? ''));
+    }
+    const report: RunReport = {
+      runId,
+      status,
+      totals,
+      clusters: done,
+      durationMs: performance.now() - started,
+      exitCode: exitCodeForRun(
+        status,
+        done.filter((r) => r.status === 'failed').map((r) => r.error?.code ?? 'INTERNAL'),
+        signal.aborted ? String(signal.reason) : null,
+      ),
+    };
+    logger.info({ runId, status, ...totals, durationMs: Math.round(report.durationMs) }, 'run finished');
+    return report;
+  } finally {
+    await lock.release();
   }
-  if (ledgerBroken) {
-    throw new DbError(`the ledger of run ${runId} is incomplete`, new Error(ledgerBroken.ledgerError ?? ''));
-  }
-  const failed = results.filter((r) => r.status === 'failed');
-  const allAuth = failed.length > 0 && failed.every((r) => r.error?.code === 'DWS_AUTH_FAILED');
-  const report: RunReport = {
-    runId,
-    status,
-    totals,
-    clusters: results,
-    durationMs: performance.now() - started,
-    exitCode: exitCodeForRun(status, allAuth),
-  };
-  logger.info({ runId, status, ...totals, durationMs: Math.round(report.durationMs) }, 'run finished');
-  return report;
 }
 
 function runStatus(results: readonly ClusterResult[]): Exclude<RunStatus, 'running'> {
@@ -118,6 +144,6 @@ function logClusterResult(logger: Logger, runId: number, result: ClusterResult):
     ...(result.error ? { error: result.error } : {}),
   };
   if (result.status === 'succeeded') logger.info(fields, 'cluster exported');
-  else if (result.status === 'incomplete') logger.warn(fields, 'cluster exported incompletely');
-  else logger.error(fields, 'cluster failed');
+  else if (result.status === 'failed') logger.error(fields, 'cluster failed');
+  else logger.warn(fields, `cluster ${result.status}`);
 }

@@ -2,7 +2,8 @@
 import type { ExporterConfig } from '../config/schema.js';
 import type { ClusterRef } from '../source/dws-client.js';
 
-export function planClusters(config: ExporterConfig): ClusterRef[] {
+/** Async because planning may ask the API (cluster discovery). */
+export async function planClusters(config: ExporterConfig): Promise<ClusterRef[]> {
   return config.projects.flatMap((project) =>
     project.clusters.map((clusterId) => ({ endpoint: project.endpoint, projectId: project.projectId, clusterId })),
   );

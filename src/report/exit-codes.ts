@@ -20,6 +20,10 @@ export const ExitCode = {
   DATABASE: 5,
   /** The API refused the credentials (401/403) for every cluster tried. */
   AUTH: 6,
+  /** Stopped by SIGINT (128 + 2): the ledger says `interrupted`. */
+  INTERRUPTED_SIGINT: 130,
+  /** Stopped by SIGTERM (128 + 15), e.g. a pod eviction: the ledger says `interrupted`. */
+  INTERRUPTED_SIGTERM: 143,
 } as const;
 
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
@@ -45,13 +49,24 @@ export function exitCodeForError(error: unknown): ExitCodeValue {
   }
 }
 
-export function exitCodeForRun(status: RunStatus, allFailuresAuth: boolean): ExitCodeValue {
+/**
+ * A run that exported nothing exits with the most specific cause: all
+ * failures auth → AUTH, all database → DATABASE, otherwise FAILED.
+ */
+export function exitCodeForRun(
+  status: RunStatus,
+  failureCodes: readonly string[],
+  interruptedBy: string | null,
+): ExitCodeValue {
+  if (status === 'interrupted') return interruptedBy === 'SIGINT' ? ExitCode.INTERRUPTED_SIGINT : ExitCode.INTERRUPTED_SIGTERM;
   switch (status) {
     case 'succeeded':
       return ExitCode.OK;
     case 'partial':
       return ExitCode.PARTIAL;
     default:
-      return allFailuresAuth ? ExitCode.AUTH : ExitCode.FAILED;
+      if (failureCodes.length > 0 && failureCodes.every((code) => code === 'DWS_AUTH_FAILED')) return ExitCode.AUTH;
+      if (failureCodes.length > 0 && failureCodes.every((code) => code.startsWith('DB_'))) return ExitCode.DATABASE;
+      return ExitCode.FAILED;
   }
 }

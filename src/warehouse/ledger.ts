@@ -10,9 +10,10 @@ import { EXPORTER_VERSION } from '../package-info.js';
 import type { UpsertCounts } from './upsert-tasks.js';
 
 export type RunStatus = 'running' | 'succeeded' | 'partial' | 'failed' | 'interrupted' | 'abandoned';
-export type ClusterStatus = 'running' | 'succeeded' | 'incomplete' | 'failed' | 'interrupted';
+export type ClusterStatus = 'running' | 'succeeded' | 'incomplete' | 'failed' | 'interrupted' | 'abandoned';
 
 export async function startRun(pool: pg.Pool, sourceTimeZone: string, clustersTotal: number): Promise<number> {
+  // Not retried: a retry after a lost COMMIT acknowledgement would open a second run row.
   const result = await pool.query<{ run_id: string }>(
     `INSERT INTO dws.export_runs (exporter_version, hostname, source_time_zone, clusters_total)
      VALUES ($1, $2, $3, $4) RETURNING run_id`,
@@ -27,7 +28,9 @@ export async function startClusterRun(
   cluster: { readonly projectId: string; readonly clusterId: string },
 ): Promise<void> {
   await pool.query(
-    'INSERT INTO dws.export_cluster_runs (run_id, project_id, cluster_id) VALUES ($1, $2, $3)',
+    // Idempotent, so a retry after a lost acknowledgement is harmless.
+    `INSERT INTO dws.export_cluster_runs (run_id, project_id, cluster_id) VALUES ($1, $2, $3)
+     ON CONFLICT (run_id, cluster_id) DO NOTHING`,
     [runId, cluster.projectId, cluster.clusterId],
   );
 }
@@ -51,8 +54,22 @@ export async function addBatchCounts(
   );
 }
 
+/** A cluster the run never started (interrupted before its turn). */
+export async function recordNotStarted(
+  pool: pg.Pool,
+  runId: number,
+  cluster: { readonly projectId: string; readonly clusterId: string },
+  reason: string,
+): Promise<void> {
+  await pool.query(
+    `INSERT INTO dws.export_cluster_runs (run_id, project_id, cluster_id, status, finished_at, duration_ms, error_code, error_message)
+     VALUES ($1, $2, $3, 'interrupted', now(), 0, 'INTERRUPTED', $4)`,
+    [runId, cluster.projectId, cluster.clusterId, reason],
+  );
+}
+
 export interface ClusterOutcome {
-  readonly status: Exclude<ClusterStatus, 'running'>;
+  readonly status: Exclude<ClusterStatus, 'running' | 'abandoned'>;
   readonly durationMs: number;
   readonly apiCount: number | null;
   readonly duplicates: number;

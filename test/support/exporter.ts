@@ -21,7 +21,7 @@ export function fleetConfig(simulator: Simulator, fleet: SimFleet, overrides: Pa
       clusters: fleet.clustersOf(projectId).map((c) => c.id),
     })),
     // Retries fast so fault tests stay quick; the policy itself is unit-tested.
-    http: { retryMinDelayMs: 5, retryMaxDelayMs: 50 },
+    http: { retryMinDelayMs: 5, retryMaxDelayMs: 50, maxRequestsPerSecond: 5000 },
     ...overrides,
   };
 }
@@ -30,6 +30,7 @@ export async function exportOnce(
   databaseUrl: string,
   config: ConfigInput,
   credentials: Credentials = { kind: 'token', token: TEST_TOKEN },
+  signal: AbortSignal = new AbortController().signal,
 ): Promise<RunReport> {
   const env: ExporterEnv = {
     databaseUrl,
@@ -45,6 +46,7 @@ export async function exportOnce(
     migrate: true,
     logger: createLogger('silent'),
     announce: () => undefined,
+    signal,
   });
 }
 

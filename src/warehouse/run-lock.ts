@@ -1,0 +1,71 @@
+/**
+ * Telling a running run from a dead one. Each run holds a session advisory
+ * lock on its run id for as long as it lives; a `running` row whose lock
+ * nobody holds belongs to a process that died (kill -9, OOM, node lost) and
+ * is closed as `abandoned` by the next run.
+ */
+import type pg from 'pg';
+
+/** Advisory lock namespace (first key) for run ids: "DWSE". */
+const RUN_LOCK_NAMESPACE = 0x44575345;
+
+export interface RunLock {
+  release(): Promise<void>;
+}
+
+export async function holdRunLock(pool: pg.Pool, runId: number): Promise<RunLock> {
+  const client = await pool.connect();
+  try {
+    await client.query('SELECT pg_advisory_lock($1, $2::int)', [RUN_LOCK_NAMESPACE, runId]);
+  } catch (error) {
+    client.release(error instanceof Error ? error : undefined);
+    throw error;
+  }
+  return {
+    async release() {
+      try {
+        await client.query('SELECT pg_advisory_unlock($1, $2::int)', [RUN_LOCK_NAMESPACE, runId]);
+        client.release();
+      } catch (error) {
+        // The session is gone, and its lock with it.
+        client.release(error instanceof Error ? error : undefined);
+      }
+    },
+  };
+}
+
+const MARK_ABANDONED_SQL = `
+WITH running AS MATERIALIZED (
+    SELECT run_id FROM dws.export_runs WHERE status = 'running'
+), dead AS MATERIALIZED (
+    SELECT run_id FROM running WHERE pg_try_advisory_xact_lock($1, run_id::int)
+), clusters AS (
+    UPDATE dws.export_cluster_runs c
+       SET status = 'abandoned', finished_at = now(),
+           error_code = 'ABANDONED', error_message = 'the exporter process died while exporting this cluster'
+      FROM dead
+     WHERE c.run_id = dead.run_id AND c.status = 'running'
+)
+UPDATE dws.export_runs r
+   SET status = 'abandoned', finished_at = now(),
+       error_code = 'ABANDONED', error_message = 'the exporter process died before closing this run'
+  FROM dead
+ WHERE r.run_id = dead.run_id
+RETURNING r.run_id
+`;
+
+/** Closes runs left `running` by dead processes; returns their ids. */
+export async function markAbandonedRuns(pool: pg.Pool): Promise<number[]> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    const result = await client.query<{ run_id: string }>(MARK_ABANDONED_SQL, [RUN_LOCK_NAMESPACE]);
+    await client.query('COMMIT');
+    return result.rows.map((row) => Number(row.run_id));
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  } finally {
+    client.release();
+  }
+}
