@@ -51,6 +51,10 @@ export const configSchema = z
       })
       .prefault({}),
     batchSize: z.int().min(1).max(100_000).default(5000),
+    // A batch is written when it reaches batchSize rows or this long after its first row.
+    batchMaxDelayMs: z.int().min(0).max(60_000).default(200),
+    loader: z.enum(['auto', 'copy', 'insert']).default('auto'),
+    pageConcurrency: z.int().min(1).max(64).default(4),
     http: z
       .strictObject({
         timeoutMs: z.int().min(100).max(600_000).default(30_000),

@@ -1,19 +1,20 @@
 /**
- * One cluster, start to finish: walk every page, turn tasks into rows, store
- * them in batches (one transaction each), and close the cluster's ledger row.
- * Never throws for a cluster-level problem: an API or database error becomes
- * a `failed` outcome, after whatever was already fetched has been stored.
+ * One cluster, start to finish: walk every page, turn tasks into rows, hand
+ * them to the run's writer (which batches and stores them while the next
+ * pages are fetched), wait until they are committed, and close the cluster's
+ * ledger row. Never throws for a cluster-level problem: an API or database
+ * error becomes a `failed` outcome, after whatever was fetched is stored.
  */
 import type pg from 'pg';
-import { DwsApiError, DwsPayloadError, ExporterError, describeCause } from '../errors.js';
+import { DbError, DwsApiError, DwsPayloadError, ExporterError, describeCause } from '../errors.js';
 import type { Logger } from '../report/logger.js';
 import type { ClusterRef, DwsClient, RequestStats } from '../source/dws-client.js';
+import type { RawTask } from '../source/task-page.js';
 import { walkTasks, type OffsetModeCache, type WalkOptions, type WalkSummary } from '../source/paginate.js';
 import { rawTaskKey, toTaskRow, type TaskRow } from '../transform/task-row.js';
 import { withDbRetry, type DbRetryPolicy } from '../warehouse/db-retry.js';
 import { finishClusterRun, startClusterRun, type ClusterOutcome } from '../warehouse/ledger.js';
-import { loadBatch } from '../warehouse/load-batch.js';
-import type { UpsertCounts } from '../warehouse/upsert-tasks.js';
+import type { RowCounts, TaskWriter } from '../warehouse/task-writer.js';
 
 export interface ClusterExportContext {
   readonly client: DwsClient;
@@ -21,7 +22,7 @@ export interface ClusterExportContext {
   readonly dbRetry: DbRetryPolicy;
   readonly runId: number;
   readonly walk: WalkOptions;
-  readonly batchSize: number;
+  readonly writer: TaskWriter;
   readonly sourceTimeZone: string;
   readonly modeCache: OffsetModeCache;
   readonly logger: Logger;
@@ -33,7 +34,7 @@ export interface ClusterResult extends ClusterOutcome {
   readonly projectId: string;
   readonly clusterId: string;
   readonly tasksFetched: number;
-  readonly rows: UpsertCounts;
+  readonly rows: RowCounts;
   /** Set when the ledger itself could not be written (database trouble). */
   readonly ledgerError: string | null;
 }
@@ -42,28 +43,20 @@ export async function exportCluster(ctx: ClusterExportContext, cluster: ClusterR
   const started = performance.now();
   const stats: RequestStats = { requests: 0, retries: 0 };
   const seen = new Set<string>();
-  const rows = { inserted: 0, updated: 0, unchanged: 0 };
   const rowContext = { projectId: cluster.projectId, clusterId: cluster.clusterId, sourceTimeZone: ctx.sourceTimeZone };
-  let buffer: TaskRow[] = [];
-
-  const flush = async (): Promise<void> => {
-    if (buffer.length === 0) return;
-    const batch = buffer;
-    buffer = [];
-    const counts = await loadBatch(ctx.pool, ctx.dbRetry, ctx.runId, cluster.clusterId, batch);
-    rows.inserted += counts.inserted;
-    rows.updated += counts.updated;
-    rows.unchanged += counts.unchanged;
+  const commits: Promise<RowCounts>[] = [];
+  const sink = async (tasks: readonly RawTask[]): Promise<void> => {
+    const rows: TaskRow[] = tasks.map((task) => toTaskRow(task, rowContext));
+    const { accepted, committed } = ctx.writer.write(cluster.clusterId, rows);
+    commits.push(committed);
+    await accepted;
   };
-  const sink = async (tasks: readonly Parameters<typeof toTaskRow>[0][]): Promise<void> => {
-    for (const task of tasks) buffer.push(toTaskRow(task, rowContext));
-    if (buffer.length >= ctx.batchSize) await flush();
-  };
-  const walkOnce = (): Promise<WalkSummary> =>
+  // The first walk may fetch pages in parallel; a re-walk goes page by page.
+  const walkOnce = (parallel = true): Promise<WalkSummary> =>
     walkTasks(
       ctx.client,
       cluster,
-      ctx.walk,
+      { ...ctx.walk, pageConcurrency: parallel ? ctx.walk.pageConcurrency : 1 },
       { stats, seen, keyOf: rawTaskKey, modeCache: ctx.modeCache, signal: ctx.signal },
       sink,
     );
@@ -88,17 +81,20 @@ export async function exportCluster(ctx: ClusterExportContext, cluster: ClusterR
         { clusterId: cluster.clusterId, apiCount: walk.apiCount, fetched: seen.size },
         'fewer distinct tasks than count: walking the pages once more',
       );
-      walk = await walkOnce();
+      walk = await walkOnce(false);
       pages += walk.pages;
       duplicates += walk.duplicates;
     }
-    await flush();
   } catch (caught) {
     error = caught;
-    // Keep everything fetched before the error.
-    await flush().catch((flushError: unknown) => {
-      ctx.logger.error({ clusterId: cluster.clusterId, err: describeCause(flushError) }, 'could not store fetched tasks');
-    });
+  }
+  // Everything fetched, also before an error, is stored before the cluster is closed.
+  const stored = await Promise.allSettled(commits);
+  const rows = sumCounts(stored);
+  const storeFailure = stored.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+  if (storeFailure) {
+    ctx.logger.error({ clusterId: cluster.clusterId, err: describeCause(storeFailure.reason) }, 'could not store fetched tasks');
+    error ??= new DbError(`storing tasks of cluster ${cluster.clusterId} failed`, storeFailure.reason);
   }
 
   const complete =
@@ -167,6 +163,19 @@ function errorDetails(error: unknown): ErrorInfo {
     apiErrorCode: null,
     requestId: error instanceof DwsPayloadError ? error.requestId : null,
   };
+}
+
+function sumCounts(results: readonly PromiseSettledResult<RowCounts>[]): RowCounts {
+  let inserted = 0;
+  let updated = 0;
+  let unchanged = 0;
+  for (const result of results) {
+    if (result.status !== 'fulfilled') continue;
+    inserted += result.value.inserted;
+    updated += result.value.updated;
+    unchanged += result.value.unchanged;
+  }
+  return { inserted, updated, unchanged };
 }
 
 function ledgerFailure(cluster: ClusterRef, error: unknown, durationMs: number): ClusterResult {

@@ -15,6 +15,7 @@ import type { OffsetModeCache } from '../source/paginate.js';
 import { withDbRetry, type DbRetryPolicy } from '../warehouse/db-retry.js';
 import { finishRun, recordNotStarted, startRun, type RunStatus, type RunTotals } from '../warehouse/ledger.js';
 import { holdRunLock, markAbandonedRuns } from '../warehouse/run-lock.js';
+import { TaskWriter } from '../warehouse/task-writer.js';
 import { exportCluster, type ClusterResult } from './export-cluster.js';
 
 export interface RunExportInput {
@@ -56,6 +57,15 @@ export async function runExport(input: RunExportInput): Promise<RunReport> {
   });
   logger.info({ runId, clusters: clusters.length, concurrency: config.concurrency }, 'run started');
 
+  const writer = new TaskWriter({
+    pool,
+    retry: dbRetry,
+    runId,
+    batchRows: config.batchSize,
+    maxDelayMs: config.batchMaxDelayMs,
+    method: config.loader,
+    logger,
+  });
   try {
     const context = {
       client,
@@ -64,8 +74,8 @@ export async function runExport(input: RunExportInput): Promise<RunReport> {
       runId,
       signal,
       logger,
+      writer,
       modeCache: new Map() as OffsetModeCache,
-      batchSize: config.batchSize,
       sourceTimeZone: config.sourceTimeZone,
       walk: {
         pageSize: config.pageSize,
@@ -73,6 +83,7 @@ export async function runExport(input: RunExportInput): Promise<RunReport> {
         orderBy: config.orderBy,
         logicalClusterName: config.filters.logicalClusterName,
         type: config.filters.type,
+        pageConcurrency: config.pageConcurrency,
       },
     };
     const limit = pLimit(config.concurrency);
@@ -91,6 +102,7 @@ export async function runExport(input: RunExportInput): Promise<RunReport> {
         }),
       ),
     );
+    await writer.drain();
     const done = results.filter((r): r is ClusterResult => r !== null);
     const status: Exclude<RunStatus, 'running'> = signal.aborted ? 'interrupted' : runStatus(done);
     let totals: RunTotals;

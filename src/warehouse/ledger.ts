@@ -1,13 +1,12 @@
 /**
  * The run ledger: dws.export_runs (one row per run) and
- * dws.export_cluster_runs (one per cluster per run). Batch counters are
- * added inside the batch's own transaction (see load-batch.ts), so the ledger
- * never claims rows that were rolled back.
+ * dws.export_cluster_runs (one per cluster per run). Row counters are
+ * added by the batch's own merge statement (see merge-tasks-sql.ts), so the
+ * ledger never claims rows that were rolled back.
  */
 import { hostname } from 'node:os';
 import type pg from 'pg';
 import { EXPORTER_VERSION } from '../package-info.js';
-import type { UpsertCounts } from './upsert-tasks.js';
 
 export type RunStatus = 'running' | 'succeeded' | 'partial' | 'failed' | 'interrupted' | 'abandoned';
 export type ClusterStatus = 'running' | 'succeeded' | 'incomplete' | 'failed' | 'interrupted' | 'abandoned';
@@ -32,25 +31,6 @@ export async function startClusterRun(
     `INSERT INTO dws.export_cluster_runs (run_id, project_id, cluster_id) VALUES ($1, $2, $3)
      ON CONFLICT (run_id, cluster_id) DO NOTHING`,
     [runId, cluster.projectId, cluster.clusterId],
-  );
-}
-
-/** Inside the batch transaction. */
-export async function addBatchCounts(
-  client: pg.ClientBase,
-  runId: number,
-  clusterId: string,
-  batch: UpsertCounts & { readonly fetched: number; readonly flagged: number },
-): Promise<void> {
-  await client.query(
-    `UPDATE dws.export_cluster_runs
-        SET tasks_fetched  = tasks_fetched  + $3,
-            rows_inserted  = rows_inserted  + $4,
-            rows_updated   = rows_updated   + $5,
-            rows_unchanged = rows_unchanged + $6,
-            rows_flagged   = rows_flagged   + $7
-      WHERE run_id = $1 AND cluster_id = $2`,
-    [runId, clusterId, batch.fetched, batch.inserted, batch.updated, batch.unchanged, batch.flagged],
   );
 }
 

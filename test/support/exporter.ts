@@ -2,6 +2,7 @@
  * Runs the real export in-process (the same runExportSession the CLI uses)
  * against a simulator and a test database, and reads back what landed.
  */
+import { setMaxListeners } from 'node:events';
 import type pg from 'pg';
 import type { Credentials, ExporterEnv } from '../../src/config/env.js';
 import { parseConfig } from '../../src/config/load-config.js';
@@ -12,6 +13,13 @@ import { createLogger } from '../../src/report/logger.js';
 import type { SimFleet, Simulator } from '../../src/simulator/index.js';
 
 export const TEST_TOKEN = 'test-iam-token';
+
+function neverAborted(): AbortSignal {
+  const { signal } = new AbortController();
+  // Every request in flight listens on it, as in production (see src/commands/shutdown.ts).
+  setMaxListeners(0, signal);
+  return signal;
+}
 
 export function fleetConfig(simulator: Simulator, fleet: SimFleet, overrides: Partial<ConfigInput> = {}): ConfigInput {
   return {
@@ -30,7 +38,7 @@ export async function exportOnce(
   databaseUrl: string,
   config: ConfigInput,
   credentials: Credentials = { kind: 'token', token: TEST_TOKEN },
-  signal: AbortSignal = new AbortController().signal,
+  signal: AbortSignal = neverAborted(),
 ): Promise<RunReport> {
   const env: ExporterEnv = {
     databaseUrl,

@@ -1,0 +1,92 @@
+/**
+ * The one statement that writes a batch, whichever way the batch arrived
+ * (COPY into a staging table, or unnest of parameter arrays):
+ * - deduplicates by natural key and writes in key order (consistent lock
+ *   order: concurrent runs cannot deadlock);
+ * - INSERT … ON CONFLICT DO UPDATE … WHERE IS DISTINCT FROM: unchanged rows
+ *   are not rewritten (no dead tuples, no WAL), a finished task updates in place;
+ * - adds each cluster's counters to its ledger row in the same statement, so
+ *   the ledger never claims rows that were rolled back.
+ * `$1` is the run id; `staged` must yield the stage table's columns.
+ */
+export function mergeTasksSql(staged: string): string {
+  return `
+WITH staged AS (
+    SELECT DISTINCT ON (cluster_id, logical_cluster_name, task_type, start_time_raw) *
+      FROM (${staged}) AS s
+     ORDER BY cluster_id, logical_cluster_name, task_type, start_time_raw
+), upserted AS (
+    INSERT INTO dws.logical_cluster_tasks AS t (
+        project_id, cluster_id, logical_cluster_name, task_type, start_time_raw,
+        start_time, end_time_raw, end_time, duration_seconds, is_running,
+        result, log, parse_issues, extra, first_run_id, last_run_id)
+    SELECT project_id, cluster_id, logical_cluster_name, task_type, start_time_raw,
+           start_time, end_time_raw, end_time, duration_seconds, is_running,
+           result, log, parse_issues, extra, $1, $1
+      FROM staged
+    ON CONFLICT ON CONSTRAINT logical_cluster_tasks_natural_key DO UPDATE SET
+        project_id       = EXCLUDED.project_id,
+        start_time       = EXCLUDED.start_time,
+        end_time_raw     = EXCLUDED.end_time_raw,
+        end_time         = EXCLUDED.end_time,
+        duration_seconds = EXCLUDED.duration_seconds,
+        is_running       = EXCLUDED.is_running,
+        result           = EXCLUDED.result,
+        log              = EXCLUDED.log,
+        parse_issues     = EXCLUDED.parse_issues,
+        extra            = EXCLUDED.extra,
+        last_seen_at     = now(),
+        last_run_id      = EXCLUDED.last_run_id
+    WHERE (t.project_id, t.start_time, t.end_time_raw, t.end_time, t.duration_seconds, t.is_running,
+           t.result, t.log, t.parse_issues, t.extra)
+          IS DISTINCT FROM
+          (EXCLUDED.project_id, EXCLUDED.start_time, EXCLUDED.end_time_raw, EXCLUDED.end_time,
+           EXCLUDED.duration_seconds, EXCLUDED.is_running, EXCLUDED.result, EXCLUDED.log,
+           EXCLUDED.parse_issues, EXCLUDED.extra)
+    RETURNING t.cluster_id, (t.xmax = 0) AS inserted
+), written AS (
+    SELECT cluster_id,
+           count(*) FILTER (WHERE inserted)     AS inserted,
+           count(*) FILTER (WHERE NOT inserted) AS updated
+      FROM upserted GROUP BY cluster_id
+), batch AS (
+    SELECT cluster_id,
+           count(*)                                              AS fetched,
+           count(*) FILTER (WHERE cardinality(parse_issues) > 0) AS flagged
+      FROM staged GROUP BY cluster_id
+), counts AS (
+    SELECT b.cluster_id, b.fetched, b.flagged,
+           coalesce(w.inserted, 0) AS inserted,
+           coalesce(w.updated, 0)  AS updated,
+           b.fetched - coalesce(w.inserted, 0) - coalesce(w.updated, 0) AS unchanged
+      FROM batch b LEFT JOIN written w USING (cluster_id)
+), ledger AS (
+    UPDATE dws.export_cluster_runs l
+       SET tasks_fetched  = l.tasks_fetched  + c.fetched,
+           rows_inserted  = l.rows_inserted  + c.inserted,
+           rows_updated   = l.rows_updated   + c.updated,
+           rows_unchanged = l.rows_unchanged + c.unchanged,
+           rows_flagged   = l.rows_flagged   + c.flagged
+      FROM counts c
+     WHERE l.run_id = $1 AND l.cluster_id = c.cluster_id
+)
+SELECT cluster_id, inserted::int, updated::int, unchanged::int FROM counts`;
+}
+
+export interface ClusterBatchCounts {
+  readonly clusterId: string;
+  readonly inserted: number;
+  readonly updated: number;
+  readonly unchanged: number;
+}
+
+export interface BatchCountsRow {
+  readonly cluster_id: string;
+  readonly inserted: number;
+  readonly updated: number;
+  readonly unchanged: number;
+}
+
+export function readBatchCounts(rows: readonly BatchCountsRow[]): ClusterBatchCounts[] {
+  return rows.map((r) => ({ clusterId: r.cluster_id, inserted: r.inserted, updated: r.updated, unchanged: r.unchanged }));
+}

@@ -1,0 +1,197 @@
+/**
+ * The run's single writer: clusters hand it rows as pages arrive and go on
+ * fetching; it batches rows across pages and clusters (by size, or after a
+ * short delay) so a fleet of small clusters does not pay one transaction per
+ * cluster, and writes one batch at a time in its own transaction.
+ *
+ * - Backpressure: `accepted` resolves only while the queue is below its
+ *   bound, so memory depends on batch size and concurrency, never on the
+ *   number of tasks.
+ * - Isolation: a batch that fails for a reason other than a lost connection
+ *   is split and retried cluster by cluster, so one cluster's bad rows never
+ *   fail another's.
+ * - Load method: COPY into a staging table (fast), or unnest parameters
+ *   (tiny batches, or where temporary tables are not allowed).
+ */
+import type pg from 'pg';
+import type { Logger } from '../report/logger.js';
+import type { TaskRow } from '../transform/task-row.js';
+import { copyAndMerge } from './copy-tasks.js';
+import { withDbRetry, type DbRetryPolicy } from './db-retry.js';
+import type { ClusterBatchCounts } from './merge-tasks-sql.js';
+import { unnestAndMerge } from './upsert-tasks.js';
+
+export type LoadMethod = 'auto' | 'copy' | 'insert';
+
+export interface RowCounts {
+  readonly inserted: number;
+  readonly updated: number;
+  readonly unchanged: number;
+}
+
+export interface TaskWriterOptions {
+  readonly pool: pg.Pool;
+  readonly retry: DbRetryPolicy;
+  readonly runId: number;
+  readonly batchRows: number;
+  readonly maxDelayMs: number;
+  readonly method: LoadMethod;
+  readonly logger: Logger;
+}
+
+interface Entry {
+  readonly clusterId: string;
+  readonly rows: readonly TaskRow[];
+  resolve(counts: RowCounts): void;
+  reject(error: unknown): void;
+}
+
+// Below this, one unnest statement beats COPY's extra round trips.
+const AUTO_COPY_MIN_ROWS = 200;
+const ZERO: RowCounts = { inserted: 0, updated: 0, unchanged: 0 };
+
+export class TaskWriter {
+  private queue: Entry[] = [];
+  private queuedRows = 0;
+  private running: Promise<void> | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private spaceWaiters: (() => void)[] = [];
+  private copyAllowed: boolean;
+
+  constructor(private readonly options: TaskWriterOptions) {
+    this.copyAllowed = options.method !== 'insert';
+  }
+
+  /**
+   * `accepted`: the caller may fetch more. `committed`: these rows are in
+   * the database (with their ledger counters), or the write failed.
+   */
+  write(clusterId: string, rows: readonly TaskRow[]): { accepted: Promise<void>; committed: Promise<RowCounts> } {
+    const committed = new Promise<RowCounts>((resolve, reject) => {
+      this.queue.push({ clusterId, rows, resolve, reject });
+    });
+    // The caller may stop awaiting after its own error; the failure is still reported through allSettled.
+    committed.catch(() => undefined);
+    this.queuedRows += rows.length;
+    if (this.queuedRows >= this.options.batchRows) this.kick();
+    else this.timer ??= setTimeout(() => this.kick(), this.options.maxDelayMs);
+    return { accepted: this.waitForSpace(), committed };
+  }
+
+  /** Writes everything queued; resolves when the queue is empty. */
+  async drain(): Promise<void> {
+    while (this.queue.length > 0 || this.running) {
+      this.kick();
+      await this.running;
+    }
+  }
+
+  private waitForSpace(): Promise<void> {
+    if (this.queuedRows <= this.options.batchRows * 2) return Promise.resolve();
+    return new Promise((resolve) => this.spaceWaiters.push(resolve));
+  }
+
+  private kick(): void {
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = null;
+    }
+    this.running ??= this.loop().finally(() => {
+      this.running = null;
+    });
+  }
+
+  private async loop(): Promise<void> {
+    while (this.queue.length > 0) {
+      const batch: Entry[] = [];
+      let rows = 0;
+      while (this.queue.length > 0 && rows < this.options.batchRows) {
+        const entry = this.queue.shift() as Entry;
+        batch.push(entry);
+        rows += entry.rows.length;
+      }
+      this.queuedRows -= rows;
+      this.releaseSpace();
+      await this.writeBatch(batch);
+    }
+  }
+
+  private releaseSpace(): void {
+    while (this.spaceWaiters.length > 0 && this.queuedRows <= this.options.batchRows * 2) {
+      this.spaceWaiters.shift()?.();
+    }
+  }
+
+  private async writeBatch(batch: readonly Entry[]): Promise<void> {
+    try {
+      settle(batch, await this.commit(batch.flatMap((e) => e.rows)));
+    } catch (error) {
+      const clusters = [...new Set(batch.map((e) => e.clusterId))];
+      if (clusters.length === 1) {
+        for (const entry of batch) entry.reject(error);
+        return;
+      }
+      // Isolate: each cluster's rows in a transaction of their own.
+      for (const clusterId of clusters) {
+        const own = batch.filter((e) => e.clusterId === clusterId);
+        try {
+          settle(own, await this.commit(own.flatMap((e) => e.rows)));
+        } catch (clusterError) {
+          for (const entry of own) entry.reject(clusterError);
+        }
+      }
+    }
+  }
+
+  private commit(rows: readonly TaskRow[]): Promise<ClusterBatchCounts[]> {
+    const useCopy =
+      this.copyAllowed && (this.options.method === 'copy' || rows.length >= AUTO_COPY_MIN_ROWS);
+    return withDbRetry(this.options.retry, () =>
+      this.transaction(async (client) => {
+        if (!useCopy) return unnestAndMerge(client, rows, this.options.runId);
+        try {
+          await client.query('SAVEPOINT copy_path');
+          return await copyAndMerge(client, rows, this.options.runId);
+        } catch (error) {
+          if ((error as { code?: unknown }).code !== INSUFFICIENT_PRIVILEGE) throw error;
+          this.copyAllowed = false;
+          this.options.logger.warn('no privilege to create a temporary staging table: loading with INSERT … unnest instead of COPY');
+          await client.query('ROLLBACK TO SAVEPOINT copy_path');
+          return unnestAndMerge(client, rows, this.options.runId);
+        }
+      }),
+    );
+  }
+
+  private async transaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    const client = await this.options.pool.connect();
+    let broken: Error | undefined;
+    try {
+      await client.query('BEGIN');
+      const result = await work(client);
+      await client.query('COMMIT');
+      return result;
+    } catch (error) {
+      // A failed ROLLBACK means the connection is gone: destroy it, never reuse it.
+      broken = await client.query('ROLLBACK').then(
+        () => undefined,
+        (rollbackError: unknown) => (rollbackError instanceof Error ? rollbackError : new Error(String(rollbackError))),
+      );
+      throw error;
+    } finally {
+      client.release(broken);
+    }
+  }
+}
+
+const INSUFFICIENT_PRIVILEGE = '42501';
+
+/** Each cluster's batch total goes to its last entry; the others report zero. */
+function settle(batch: readonly Entry[], counts: readonly ClusterBatchCounts[]): void {
+  const byCluster = new Map(counts.map((c) => [c.clusterId, c]));
+  const last = new Map(batch.map((entry) => [entry.clusterId, entry]));
+  for (const entry of batch) {
+    const total = byCluster.get(entry.clusterId);
+    entry.resolve(last.get(entry.clusterId) === entry && total ? total : ZERO);
+  }
+}
