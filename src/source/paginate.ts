@@ -8,10 +8,15 @@
  * - In `auto` mode the second request asks for offset=1: if it starts with
  *   the first page's second task the server counts rows, otherwise pages.
  *   The answer is remembered per endpoint for the rest of the run.
- * - It advances by what was actually returned, deduplicates by natural key,
- *   and stops at `count`, on an empty page, or when pages stop bringing
- *   anything new (a server ignoring `offset` must not loop us forever).
+ * - Once `count` and the offset meaning are known, the remaining pages of a
+ *   large cluster are fetched `pageConcurrency` at a time (within the run's
+ *   request budget), so one huge cluster does not dominate the run.
+ * - Then it goes on page by page, advancing by what was actually returned,
+ *   deduplicating by natural key, and stops at `count`, on an empty page, or
+ *   when pages stop bringing anything new (a server ignoring `offset` must
+ *   not loop us forever).
  */
+import pLimit from 'p-limit';
 import type { ClusterRef, DwsClient, PageQuery, RequestStats } from './dws-client.js';
 import type { RawTask, TasksPage } from './task-page.js';
 
@@ -23,6 +28,8 @@ export interface WalkOptions {
   readonly orderBy: string | null;
   readonly logicalClusterName: string | null;
   readonly type: string | null;
+  /** Pages of one cluster in flight at once once `count` is known (1: strictly sequential). */
+  readonly pageConcurrency: number;
 }
 
 export type StopReason = 'count_reached' | 'empty_page' | 'no_progress' | 'page_limit' | 'interrupted';
@@ -111,23 +118,47 @@ export async function walkTasks(
   // A short first page with more to come reveals the server's cap.
   if (first.tasks.length < limit) limit = first.tasks.length;
   rowsRead = first.tasks.length;
+  const done = (): boolean => apiCount !== null && seen.size >= apiCount;
+
+  if (mode === null && !done()) {
+    if (signal?.aborted) return summary('interrupted');
+    const probe = await fetchPage(1);
+    mode = detectMode(first.tasks, probe.tasks, limit, keyOf);
+    if (mode !== null) modeCache.set(cluster.endpoint, mode);
+    if (probe.tasks.length === 0) return summary('empty_page');
+    rowsRead = mode === 'rows' ? 1 + probe.tasks.length : rowsRead + probe.tasks.length;
+    pageIndex = 1;
+    await accept(probe.tasks);
+  }
+
+  if (options.pageConcurrency > 1 && mode !== null && apiCount !== null && !done()) {
+    // Plan the rest from `count` and fetch it in parallel; what drift or
+    // short pages leave out, the page-by-page loop below picks up.
+    const remaining = Math.ceil((apiCount - (mode === 'rows' ? rowsRead : (pageIndex + 1) * limit)) / limit);
+    const offsets = Array.from({ length: Math.max(0, remaining) }, (_, i) =>
+      mode === 'rows' ? rowsRead + i * limit : pageIndex + 1 + i,
+    );
+    const inFlight = pLimit(options.pageConcurrency);
+    await Promise.all(
+      offsets.map((offset) =>
+        inFlight(async () => {
+          if (signal?.aborted) return;
+          await accept((await fetchPage(offset)).tasks);
+        }),
+      ),
+    );
+    rowsRead += offsets.length * limit;
+    pageIndex += offsets.length;
+  }
 
   for (;;) {
-    if (apiCount !== null && seen.size >= apiCount) return summary('count_reached');
+    if (done()) return summary('count_reached');
     if (signal?.aborted) return summary('interrupted');
     // Generous: twice the pages `count` needs, plus slack for drift.
     const maxPages = apiCount === null ? 1_000_000 : Math.ceil(apiCount / limit) * 2 + 5;
     if (pages >= maxPages) return summary('page_limit');
 
-    let page: TasksPage;
-    if (mode === null) {
-      page = await fetchPage(1);
-      mode = detectMode(first.tasks, page.tasks, limit, keyOf);
-      if (mode !== null) modeCache.set(cluster.endpoint, mode);
-      if (mode === 'rows') rowsRead = 1;
-    } else {
-      page = await fetchPage(mode === 'rows' ? rowsRead : pageIndex + 1);
-    }
+    const page = await fetchPage(mode === 'rows' ? rowsRead : pageIndex + 1);
     if (page.tasks.length === 0) return summary('empty_page');
     pageIndex += 1;
     rowsRead += page.tasks.length;
