@@ -2,9 +2,12 @@
  * One cluster, start to finish: walk every page, turn tasks into rows, hand
  * them to the run's writer (which batches and stores them while the next
  * pages are fetched), wait until they are committed, and close the cluster's
- * ledger row. Never throws for a cluster-level problem: an API or database
- * error becomes a `failed` outcome, after whatever was fetched is stored.
+ * ledger row. The walk holds one of the run's `concurrency` slots; waiting
+ * for the commit does not, so the next cluster starts fetching meanwhile.
+ * Never throws for a cluster-level problem: an API or database error becomes
+ * a `failed` outcome, after whatever was fetched is stored.
  */
+import type { LimitFunction } from 'p-limit';
 import type pg from 'pg';
 import { DbError, DwsApiError, DwsPayloadError, ExporterError, describeCause } from '../errors.js';
 import type { Logger } from '../report/logger.js';
@@ -13,7 +16,7 @@ import type { RawTask } from '../source/task-page.js';
 import { walkTasks, type OffsetModeCache, type WalkOptions, type WalkSummary } from '../source/paginate.js';
 import { rawTaskKey, toTaskRow, type TaskRow } from '../transform/task-row.js';
 import { withDbRetry, type DbRetryPolicy } from '../warehouse/db-retry.js';
-import { finishClusterRun, startClusterRun, type ClusterOutcome } from '../warehouse/ledger.js';
+import { finishClusterRun, recordNotStarted, startClusterRun, type ClusterOutcome } from '../warehouse/ledger.js';
 import type { RowCounts, TaskWriter } from '../warehouse/task-writer.js';
 
 export interface ClusterExportContext {
@@ -28,6 +31,8 @@ export interface ClusterExportContext {
   readonly logger: Logger;
   /** Aborted on SIGTERM/SIGINT: finish the page in hand, store it, stop. */
   readonly signal: AbortSignal;
+  /** The run's `concurrency` slots, held while a cluster is being fetched. */
+  readonly fetchSlots: LimitFunction;
 }
 
 export interface ClusterResult extends ClusterOutcome {
@@ -39,7 +44,8 @@ export interface ClusterResult extends ClusterOutcome {
   readonly ledgerError: string | null;
 }
 
-export async function exportCluster(ctx: ClusterExportContext, cluster: ClusterRef): Promise<ClusterResult> {
+/** Null when the run was interrupted before this cluster's turn. */
+export async function exportCluster(ctx: ClusterExportContext, cluster: ClusterRef): Promise<ClusterResult | null> {
   const started = performance.now();
   const stats: RequestStats = { requests: 0, retries: 0 };
   const seen = new Set<string>();
@@ -63,14 +69,34 @@ export async function exportCluster(ctx: ClusterExportContext, cluster: ClusterR
 
   let pages = 0;
   let duplicates = 0;
-  let walk: WalkSummary | null = null;
+  // Assigned inside walkAll(); the cast keeps TypeScript from narrowing it to null here.
+  let walk = null as WalkSummary | null;
   let error: unknown = null;
-  try {
-    await withDbRetry(ctx.dbRetry, () => startClusterRun(ctx.pool, ctx.runId, cluster));
-  } catch (startError) {
-    return ledgerFailure(cluster, startError, performance.now() - started);
+  const turn = await ctx.fetchSlots(async (): Promise<'skipped' | 'started' | { failed: unknown }> => {
+    if (ctx.signal.aborted) return 'skipped';
+    try {
+      await withDbRetry(ctx.dbRetry, () => startClusterRun(ctx.pool, ctx.runId, cluster));
+    } catch (startError) {
+      return { failed: startError };
+    }
+    try {
+      await walkAll();
+    } catch (caught) {
+      error = caught;
+    }
+    return 'started';
+  });
+  if (turn === 'skipped') {
+    await withDbRetry(ctx.dbRetry, () =>
+      recordNotStarted(ctx.pool, ctx.runId, cluster, `not started: the run was interrupted (${String(ctx.signal.reason)})`),
+    ).catch((ledgerError: unknown) =>
+      ctx.logger.error({ clusterId: cluster.clusterId, err: describeCause(ledgerError) }, 'ledger write failed'),
+    );
+    return null;
   }
-  try {
+  if (turn !== 'started') return ledgerFailure(cluster, turn.failed, performance.now() - started);
+
+  async function walkAll(): Promise<void> {
     walk = await walkOnce();
     pages += walk.pages;
     duplicates += walk.duplicates;
@@ -85,8 +111,6 @@ export async function exportCluster(ctx: ClusterExportContext, cluster: ClusterR
       pages += walk.pages;
       duplicates += walk.duplicates;
     }
-  } catch (caught) {
-    error = caught;
   }
   // Everything fetched, also before an error, is stored before the cluster is closed.
   const stored = await Promise.allSettled(commits);

@@ -13,7 +13,7 @@ import type { Logger } from '../report/logger.js';
 import type { ClusterRef, DwsClient } from '../source/dws-client.js';
 import type { OffsetModeCache } from '../source/paginate.js';
 import { withDbRetry, type DbRetryPolicy } from '../warehouse/db-retry.js';
-import { finishRun, recordNotStarted, startRun, type RunStatus, type RunTotals } from '../warehouse/ledger.js';
+import { finishRun, startRun, type RunStatus, type RunTotals } from '../warehouse/ledger.js';
 import { holdRunLock, markAbandonedRuns } from '../warehouse/run-lock.js';
 import { TaskWriter } from '../warehouse/task-writer.js';
 import { exportCluster, type ClusterResult } from './export-cluster.js';
@@ -75,6 +75,7 @@ export async function runExport(input: RunExportInput): Promise<RunReport> {
       signal,
       logger,
       writer,
+      fetchSlots: pLimit(config.concurrency),
       modeCache: new Map() as OffsetModeCache,
       sourceTimeZone: config.sourceTimeZone,
       walk: {
@@ -86,21 +87,12 @@ export async function runExport(input: RunExportInput): Promise<RunReport> {
         pageConcurrency: config.pageConcurrency,
       },
     };
-    const limit = pLimit(config.concurrency);
     const results = await Promise.all(
-      clusters.map((cluster) =>
-        limit(async (): Promise<ClusterResult | null> => {
-          if (signal.aborted) {
-            await withDbRetry(dbRetry, () =>
-              recordNotStarted(pool, runId, cluster, `not started: the run was interrupted (${String(signal.reason)})`),
-            ).catch((error: unknown) => logger.error({ clusterId: cluster.clusterId, err: String(error) }, 'ledger write failed'));
-            return null;
-          }
-          const result = await exportCluster(context, cluster);
-          logClusterResult(logger, runId, result);
-          return result;
-        }),
-      ),
+      clusters.map(async (cluster) => {
+        const result = await exportCluster(context, cluster);
+        if (result) logClusterResult(logger, runId, result);
+        return result;
+      }),
     );
     await writer.drain();
     const done = results.filter((r): r is ClusterResult => r !== null);

@@ -205,8 +205,10 @@ describe('failure isolation', () => {
         expect(report.status).toBe('failed');
         expect(report.exitCode).toBe(ExitCode.AUTH);
         expect(report.clusters.every((c) => c.error?.apiErrorCode === 'APIG.0301')).toBe(true);
-        // 401 is never retried: one request per cluster.
-        expect(simulator.stats.requests).toBe(3);
+        // 401 is never retried: at most one request per cluster (the auth
+        // breaker may spare some; see auth.test.ts).
+        expect(simulator.stats.requests).toBeLessThanOrEqual(3);
+        expect(simulator.stats.byStatus['401']).toBe(simulator.stats.requests);
       });
     } finally {
       await db.drop();
