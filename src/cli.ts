@@ -5,6 +5,7 @@
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { demoCommand } from './commands/demo.js';
+import { discoverCommand } from './commands/discover.js';
 import { migrateCommand } from './commands/migrate.js';
 import { runCommand } from './commands/run.js';
 import { simulateCommand } from './commands/simulate.js';
@@ -37,6 +38,18 @@ HUAWEICLOUD_SDK_AK + HUAWEICLOUD_SDK_SK [+ HUAWEICLOUD_SDK_SECURITY_TOKEN] or DW
     options: { ...HELP, config: { type: 'string', short: 'c' }, 'no-migrate': { type: 'boolean' } },
     run: (v, out) =>
       runCommand({ configPath: v.config as string | undefined, migrate: v['no-migrate'] !== true }, out),
+  },
+  discover: {
+    summary: 'print what a run would export (projects, regions, clusters, status); no database',
+    usage: `Usage: dws-task-exporter discover [--config FILE]
+
+  --config FILE   JSON config file (default: $DWS_EXPORTER_CONFIG)
+
+Lists the clusters of every configured project with the run's credentials and
+prints, per cluster, its name, status and whether a run would export it (and
+why not). Never connects to the database. Same environment as "run".`,
+    options: { ...HELP, config: { type: 'string', short: 'c' } },
+    run: (v, out) => discoverCommand({ configPath: v.config as string | undefined }, out),
   },
   migrate: {
     summary: 'apply pending SQL migrations (migrations/*.sql) and exit',
@@ -190,7 +203,8 @@ async function cli(): Promise<void> {
         : `dws-task-exporter: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`;
     process.stderr.write(`${message}\n`);
   }
-  process.exitCode = code;
+  // Explicit: nothing a dependency registers may turn this into another code.
+  process.exit(code);
 }
 
 await cli();

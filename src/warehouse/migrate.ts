@@ -27,6 +27,10 @@ const BOOTSTRAP_SQL = `
       duration_ms integer     NOT NULL
   );
   COMMENT ON TABLE dws.schema_migrations IS 'Migrations applied by dws-task-exporter migrate (file name and SHA-256).';
+  COMMENT ON COLUMN dws.schema_migrations.version IS 'Migration file name, e.g. 0001_export_schema.sql; applied in name order.';
+  COMMENT ON COLUMN dws.schema_migrations.checksum IS 'SHA-256 of the file when it was applied; a changed file is refused.';
+  COMMENT ON COLUMN dws.schema_migrations.applied_at IS 'When the migration was applied.';
+  COMMENT ON COLUMN dws.schema_migrations.duration_ms IS 'How long applying it took, in milliseconds.';
 `;
 
 export interface Migration {
