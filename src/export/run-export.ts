@@ -13,7 +13,7 @@ import type { Logger } from '../report/logger.js';
 import type { ClusterRef, DwsClient } from '../source/dws-client.js';
 import type { OffsetModeCache } from '../source/paginate.js';
 import { withDbRetry, type DbRetryPolicy } from '../warehouse/db-retry.js';
-import { finishRun, startRun, type RunStatus, type RunTotals } from '../warehouse/ledger.js';
+import { finishRun, startRun, type RunGroup, type RunStatus, type RunTotals } from '../warehouse/ledger.js';
 import { holdRunLock, markAbandonedRuns } from '../warehouse/run-lock.js';
 import { TaskWriter } from '../warehouse/task-writer.js';
 import { exportCluster, type ClusterResult } from './export-cluster.js';
@@ -27,6 +27,10 @@ export interface RunExportInput {
   readonly logger: Logger;
   /** Aborted (with the signal name as reason) on SIGTERM/SIGINT. */
   readonly signal: AbortSignal;
+  /** Recorded on the run row: the shards of one scheduled export share the group id. */
+  readonly runGroup?: RunGroup;
+  /** Called as each cluster finishes (progress bar). */
+  readonly onClusterDone?: (result: ClusterResult) => void;
 }
 
 export interface RunReport {
@@ -48,14 +52,22 @@ export async function runExport(input: RunExportInput): Promise<RunReport> {
     if (abandoned.length > 0) {
       logger.warn({ runIds: abandoned }, 'closed runs left running by exporter processes that died, as abandoned');
     }
-    runId = await startRun(pool, config.sourceTimeZone, clusters.length);
+    runId = await startRun(pool, config.sourceTimeZone, clusters.length, input.runGroup ?? null);
   } catch (error) {
     throw new DbError('cannot open the run ledger (dws.export_runs)', error);
   }
-  const lock = await holdRunLock(pool, runId).catch((error: unknown) => {
+  const lock = await holdRunLock(pool, runId, dbRetry.delayMs).catch((error: unknown) => {
     throw new DbError(`cannot take the advisory lock of run ${runId}`, error);
   });
-  logger.info({ runId, clusters: clusters.length, concurrency: config.concurrency }, 'run started');
+  logger.info(
+    {
+      runId,
+      clusters: clusters.length,
+      concurrency: config.concurrency,
+      ...(input.runGroup ? { runGroup: input.runGroup.id, shard: `${input.runGroup.shardIndex}/${input.runGroup.shardCount}` } : {}),
+    },
+    'run started',
+  );
 
   const writer = new TaskWriter({
     pool,
@@ -90,7 +102,10 @@ export async function runExport(input: RunExportInput): Promise<RunReport> {
     const results = await Promise.all(
       clusters.map(async (cluster) => {
         const result = await exportCluster(context, cluster);
-        if (result) logClusterResult(logger, runId, result);
+        if (result) {
+          logClusterResult(logger, runId, result);
+          input.onClusterDone?.(result);
+        }
         return result;
       }),
     );

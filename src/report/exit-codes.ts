@@ -2,7 +2,7 @@
  * Exit codes, in one place, for schedulers to act on (Airflow retries,
  * Kubernetes backoffLimit, alerting). Documented in the README.
  */
-import { ExporterError } from '../errors.js';
+import { ExporterError, type ErrorCode } from '../errors.js';
 import type { RunStatus } from '../warehouse/ledger.js';
 
 export const ExitCode = {
@@ -29,8 +29,12 @@ export const ExitCode = {
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
 
 export function exitCodeForError(error: unknown): ExitCodeValue {
-  if (!(error instanceof ExporterError)) return ExitCode.INTERNAL;
-  switch (error.code) {
+  return error instanceof ExporterError ? exitCodeForCode(error.code) : ExitCode.INTERNAL;
+}
+
+/** The exit code an error code stands for (ledger rows carry codes, not error objects). */
+export function exitCodeForCode(code: string): ExitCodeValue {
+  switch (code as ErrorCode) {
     case 'USAGE':
     case 'CONFIG_INVALID':
       return ExitCode.USAGE_OR_CONFIG;
@@ -46,27 +50,32 @@ export function exitCodeForError(error: unknown): ExitCodeValue {
     case 'DWS_NETWORK_ERROR':
     case 'DWS_PAYLOAD_INVALID':
       return ExitCode.FAILED;
+    default:
+      return ExitCode.INTERNAL;
   }
 }
 
 /**
- * A run that exported nothing exits with the most specific cause: all
- * failures auth → AUTH, all database → DATABASE, otherwise FAILED.
+ * A run that exported nothing exits with the most specific cause: when every
+ * failure has the same class (all auth, all database) that class's code,
+ * otherwise FAILED.
  */
 export function exitCodeForRun(
   status: RunStatus,
   failureCodes: readonly string[],
   interruptedBy: string | null,
 ): ExitCodeValue {
-  if (status === 'interrupted') return interruptedBy === 'SIGINT' ? ExitCode.INTERRUPTED_SIGINT : ExitCode.INTERRUPTED_SIGTERM;
   switch (status) {
     case 'succeeded':
       return ExitCode.OK;
     case 'partial':
       return ExitCode.PARTIAL;
-    default:
-      if (failureCodes.length > 0 && failureCodes.every((code) => code === 'DWS_AUTH_FAILED')) return ExitCode.AUTH;
-      if (failureCodes.length > 0 && failureCodes.every((code) => code.startsWith('DB_'))) return ExitCode.DATABASE;
-      return ExitCode.FAILED;
+    case 'interrupted':
+      return interruptedBy === 'SIGINT' ? ExitCode.INTERRUPTED_SIGINT : ExitCode.INTERRUPTED_SIGTERM;
+    default: {
+      const classes = new Set(failureCodes.map(exitCodeForCode));
+      const only = classes.size === 1 ? [...classes][0] : undefined;
+      return only === ExitCode.AUTH || only === ExitCode.DATABASE ? only : ExitCode.FAILED;
+    }
   }
 }

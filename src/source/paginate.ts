@@ -13,8 +13,10 @@
  *   request budget), so one huge cluster does not dominate the run.
  * - Then it goes on page by page, advancing by what was actually returned,
  *   deduplicating by natural key, and stops at `count`, on an empty page, or
- *   when pages stop bringing anything new (a server ignoring `offset` must
- *   not loop us forever).
+ *   when a page repeats the previous one (a server ignoring `offset` must
+ *   not loop us forever). If `count` moved during the walk, a full last
+ *   page is confirmed by one more request, so an under-reported count
+ *   cannot end the walk early.
  */
 import pLimit from 'p-limit';
 import type { ClusterRef, DwsClient, PageQuery, RequestStats } from './dws-client.js';
@@ -50,9 +52,6 @@ export type PageSink = (tasks: readonly RawTask[]) => Promise<void>;
 /** Offset meaning learnt per endpoint, shared by all clusters of a run. */
 export type OffsetModeCache = Map<string, OffsetMode>;
 
-// Pages bringing nothing new in a row before we call the server stuck.
-const MAX_STALE_PAGES = 2;
-
 export async function walkTasks(
   client: DwsClient,
   cluster: ClusterRef,
@@ -73,10 +72,14 @@ export async function walkTasks(
     options.offsetMode === 'auto' ? (modeCache.get(cluster.endpoint) ?? null) : options.offsetMode;
   let pages = 0;
   let duplicates = 0;
-  let stalePages = 0;
   let apiCount: number | null = null;
+  let countChanged = false;
   let rowsRead = 0;
   let pageIndex = 0;
+  let lastPageFull = false;
+  let previousKeys: readonly string[] = [];
+  // Keys met in this walk (a re-walk re-reads what the first walk stored).
+  const walkSeen = new Set<string>();
 
   const fetchPage = async (offset: number): Promise<TasksPage> => {
     const query: PageQuery = {
@@ -88,13 +91,22 @@ export async function walkTasks(
     };
     const page = await client.listTasksPage(cluster, query, stats, signal);
     pages += 1;
-    if (page.count !== null) apiCount = page.count;
+    if (page.count !== null) {
+      if (apiCount !== null && page.count !== apiCount) countChanged = true;
+      apiCount = page.count;
+    }
     return page;
   };
+  /** Hands new tasks to the sink; returns how many leading tasks this walk had already met. */
   const accept = async (tasks: readonly RawTask[]): Promise<number> => {
     const fresh: RawTask[] = [];
+    let leadingRepeats = 0;
+    let leading = true;
     for (const task of tasks) {
       const key = keyOf(task);
+      if (leading && walkSeen.has(key)) leadingRepeats += 1;
+      else leading = false;
+      walkSeen.add(key);
       if (seen.has(key)) duplicates += 1;
       else {
         seen.add(key);
@@ -102,7 +114,7 @@ export async function walkTasks(
       }
     }
     if (fresh.length > 0) await sink(fresh);
-    return fresh.length;
+    return leadingRepeats;
   };
   const summary = (stopReason: StopReason): WalkSummary => ({
     apiCount,
@@ -111,6 +123,10 @@ export async function walkTasks(
     offsetMode: mode,
     stopReason,
   });
+  // Trust `count` to end the walk, except when it moved during the walk and
+  // the last page was full: then one more page must come back short or empty.
+  const finished = (): boolean =>
+    apiCount !== null && seen.size >= apiCount && !(countChanged && lastPageFull);
 
   const first = await fetchPage(0);
   await accept(first.tasks);
@@ -118,70 +134,99 @@ export async function walkTasks(
   // A short first page with more to come reveals the server's cap.
   if (first.tasks.length < limit) limit = first.tasks.length;
   rowsRead = first.tasks.length;
-  const done = (): boolean => apiCount !== null && seen.size >= apiCount;
+  lastPageFull = true;
+  previousKeys = first.tasks.map(keyOf);
 
-  if (mode === null && !done()) {
+  if (mode === null && !finished()) {
     if (signal?.aborted) return summary('interrupted');
     const probe = await fetchPage(1);
-    mode = detectMode(first.tasks, probe.tasks, limit, keyOf);
-    if (mode !== null) modeCache.set(cluster.endpoint, mode);
+    // Offset 1 answered with the first page again: the server ignores offset.
+    if (sameKeys(probe.tasks.map(keyOf), previousKeys)) return summary('no_progress');
+    const detected = detectMode(first.tasks, probe.tasks, limit, keyOf);
+    mode = detected.mode;
+    // Only a clear answer speaks for the whole endpoint.
+    if (detected.conclusive) modeCache.set(cluster.endpoint, mode);
     if (probe.tasks.length === 0) return summary('empty_page');
-    rowsRead = mode === 'rows' ? 1 + probe.tasks.length : rowsRead + probe.tasks.length;
+    const advanced = probe.tasks.length - detected.leadingRepeat;
+    rowsRead = mode === 'rows' ? 1 + Math.min(advanced, limit) : rowsRead + advanced;
     pageIndex = 1;
+    lastPageFull = advanced >= limit;
+    previousKeys = probe.tasks.map(keyOf);
     await accept(probe.tasks);
   }
 
-  if (options.pageConcurrency > 1 && mode !== null && apiCount !== null && !done()) {
+  if (options.pageConcurrency > 1 && mode !== null && apiCount !== null && !finished()) {
     // Plan the rest from `count` and fetch it in parallel; what drift or
-    // short pages leave out, the page-by-page loop below picks up.
+    // short pages leave out, the page-by-page loop below (or the caller's
+    // re-walk) picks up.
     const remaining = Math.ceil((apiCount - (mode === 'rows' ? rowsRead : (pageIndex + 1) * limit)) / limit);
     const offsets = Array.from({ length: Math.max(0, remaining) }, (_, i) =>
       mode === 'rows' ? rowsRead + i * limit : pageIndex + 1 + i,
     );
     const inFlight = pLimit(options.pageConcurrency);
+    let lastLength = limit;
     await Promise.all(
-      offsets.map((offset) =>
+      offsets.map((offset, i) =>
         inFlight(async () => {
           if (signal?.aborted) return;
-          await accept((await fetchPage(offset)).tasks);
+          const page = await fetchPage(offset);
+          if (i === offsets.length - 1) lastLength = page.tasks.length;
+          await accept(page.tasks);
         }),
       ),
     );
     rowsRead += offsets.length * limit;
     pageIndex += offsets.length;
+    lastPageFull = lastLength >= limit;
+    previousKeys = [];
   }
 
   for (;;) {
-    if (done()) return summary('count_reached');
+    if (finished()) return summary('count_reached');
     if (signal?.aborted) return summary('interrupted');
-    // Generous: twice the pages `count` needs, plus slack for drift.
-    const maxPages = apiCount === null ? 1_000_000 : Math.ceil(apiCount / limit) * 2 + 5;
+    // Generous: twice the pages the data needs, plus slack for drift.
+    const maxPages = Math.ceil(Math.max(apiCount ?? 1_000_000, seen.size) / limit) * 2 + 5;
     if (pages >= maxPages) return summary('page_limit');
 
     const page = await fetchPage(mode === 'rows' ? rowsRead : pageIndex + 1);
     if (page.tasks.length === 0) return summary('empty_page');
+    const keys = page.tasks.map(keyOf);
+    // The same page again: the server ignores offset. Stop instead of looping.
+    if (sameKeys(keys, previousKeys)) return summary('no_progress');
+    previousKeys = keys;
+    const leadingRepeats = await accept(page.tasks);
+    // Rows this walk already met at the top of a page (a repeated row, or
+    // earlier rows shifted down) do not move the offset.
+    const advanced = page.tasks.length - leadingRepeats;
     pageIndex += 1;
-    rowsRead += page.tasks.length;
-    const fresh = await accept(page.tasks);
-    stalePages = fresh === 0 ? stalePages + 1 : 0;
-    if (stalePages >= MAX_STALE_PAGES) return summary('no_progress');
+    rowsRead += advanced;
+    lastPageFull = advanced >= limit;
   }
 }
 
+function sameKeys(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((key, i) => key === b[i]);
+}
+
 /**
- * Offset 1 means row 1 (rows) or page 1 (pages). With a page size of one the
- * two agree, so either answer is right; an unrecognisable answer is treated
- * as pages, and the stale-page guard catches a server that ignores offset.
+ * Offset 1 means row 1 (rows) or page 1 (pages). Rows: the probe starts with
+ * the first page's second task (possibly after a repeat of its first).
+ * With a page size of one the two meanings agree, so the answer holds for
+ * this cluster but says nothing about the endpoint.
  */
 function detectMode(
   firstPage: readonly RawTask[],
   probe: readonly RawTask[],
   limit: number,
   keyOf: (task: RawTask) => string,
-): OffsetMode | null {
-  if (limit === 1) return 'rows';
-  const second = firstPage[1];
-  const probeFirst = probe[0];
-  if (second === undefined || probeFirst === undefined) return null;
-  return keyOf(probeFirst) === keyOf(second) ? 'rows' : 'pages';
+): { readonly mode: OffsetMode; readonly conclusive: boolean; readonly leadingRepeat: number } {
+  const firstKey = firstPage[0] && keyOf(firstPage[0]);
+  const secondKey = firstPage[1] && keyOf(firstPage[1]);
+  const probeKeys = probe.slice(0, 2).map(keyOf);
+  const leadingRepeat = probeKeys[0] !== undefined && probeKeys[0] === firstKey ? 1 : 0;
+  if (limit === 1 || secondKey === undefined || probe.length === 0) {
+    return { mode: 'rows', conclusive: false, leadingRepeat };
+  }
+  const rows = probeKeys[leadingRepeat] === secondKey;
+  return { mode: rows ? 'rows' : 'pages', conclusive: true, leadingRepeat: rows ? leadingRepeat : 0 };
 }

@@ -44,11 +44,16 @@ export function backoffDelay(policy: RetryPolicy, attempt: number, random: () =>
   return Math.round(random() * ceiling);
 }
 
+const HTTP_DATE = /^[A-Za-z]{3,9},? [\w :-]+ GMT$|^[A-Za-z]{3} [A-Za-z]{3} [ \d]\d \d\d:\d\d:\d\d \d{4}$/;
+
 /** `Retry-After` as seconds or an HTTP date, in ms; undefined when absent or unreadable. */
 export function parseRetryAfter(value: string | string[] | undefined, now: number): number | undefined {
   const raw = Array.isArray(value) ? value[0] : value;
   if (raw === undefined || raw.trim() === '') return undefined;
   if (/^\s*\d+(\.\d+)?\s*$/.test(raw)) return Math.round(Number(raw) * 1000);
+  // Only an HTTP date (RFC 9110: IMF-fixdate, or the obsolete forms, all in
+  // GMT); Date.parse would also read "-1" or "Retry 5" as some past date.
+  if (!HTTP_DATE.test(raw.trim())) return undefined;
   const at = Date.parse(raw);
   return Number.isNaN(at) ? undefined : Math.max(0, at - now);
 }

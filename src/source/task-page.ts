@@ -28,7 +28,7 @@ const pageSchema = z.looseObject({
     error: (issue) =>
       issue.input === undefined ? 'missing "logical_cluster_tasks"' : '"logical_cluster_tasks" is not an array of objects',
   }),
-  count: countSchema,
+  count: countSchema.optional(),
 });
 
 export type PageParseResult =

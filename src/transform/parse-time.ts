@@ -1,27 +1,31 @@
 /**
  * API time strings → instants. The API sends `YYYY-MM-DD HH:mm:ss` with no
  * zone (the zone is undocumented, so it is configured). luxon owns the zone
- * rules, but is asked once per zone and local hour, not once per row: the
- * common shape is matched by one regex and turned into an instant with
- * Date.UTC and the hour's cached UTC offset. Hours in which the offset
- * changes (DST transitions) always go through luxon.
+ * rules (its IANAZone reads them from Intl), but is asked once per zone and
+ * local hour, not once per row: the common shape is matched by one regex and
+ * turned into an instant with Date.UTC and the hour's cached UTC offset.
+ *
+ * Local times around DST changes are resolved the way PostgreSQL does, so a
+ * row never depends on the date the exporter runs: a repeated wall time
+ * (clocks going back) takes the offset in force after the change; a skipped
+ * one (clocks going forward) takes the offset in force before it.
  */
 import { DateTime, IANAZone } from 'luxon';
 
 const API_SHAPE = /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2}):(\d{2})$/;
-// A marker means the string names its own offset; then the configured zone must not apply.
-const HAS_OFFSET = /(Z|[+-]\d{2}(:?\d{2})?)$/i;
+const HOUR_MS = 3_600_000;
 
 export type ParsedTime = { readonly ok: true; readonly instant: Date } | { readonly ok: false };
 
 const INVALID: ParsedTime = { ok: false };
 
 export function parseApiTime(raw: string, zone: string): ParsedTime {
-  const match = API_SHAPE.exec(raw);
+  const trimmed = raw.trim();
+  const match = API_SHAPE.exec(trimmed);
   if (match) return fromParts(match, zone);
   // Other shapes seen in the wild: ISO 8601 with or without offset/fraction.
-  const trimmed = raw.trim();
-  const iso = DateTime.fromISO(trimmed, HAS_OFFSET.test(trimmed) ? { setZone: true } : { zone });
+  // luxon applies `zone` only when the string names no offset of its own.
+  const iso = DateTime.fromISO(trimmed, { zone });
   return iso.isValid ? { ok: true, instant: iso.toJSDate() } : INVALID;
 }
 
@@ -42,35 +46,54 @@ function fromParts(match: RegExpExecArray, zoneName: string): ParsedTime {
     return INVALID;
   }
   if (zoneName === 'UTC' || zoneName === 'Etc/UTC') return { ok: true, instant: check };
-  const offsetMinutes = hourOffset(zoneName, year, month, day, hour);
-  if (offsetMinutes !== null) return { ok: true, instant: new Date(wallMs - offsetMinutes * 60_000) };
-  const local = DateTime.fromObject({ year, month, day, hour, minute, second }, { zone: zoneFor(zoneName) });
-  return local.isValid ? { ok: true, instant: local.toJSDate() } : INVALID;
+  const zone = zoneFor(zoneName);
+  if (!zone.isValid) return INVALID;
+  const hourStart = wallMs - (minute * 60 + second) * 1000;
+  const offset = hourOffset(zoneName, zone, hourStart);
+  if (offset !== null) return { ok: true, instant: new Date(wallMs - offset * 60_000) };
+  return { ok: true, instant: new Date(resolveLocal(zone, wallMs).instantMs) };
 }
 
-/** Offset of a whole local hour, or null when it changes within the hour. */
+/**
+ * The instant of a wall-clock time (given as if it were UTC) in `zone`.
+ * `exact` is false for a repeated or skipped wall time.
+ */
+export function resolveLocal(zone: IANAZone, wallMs: number): { readonly instantMs: number; readonly exact: boolean } {
+  // Within an hour or so of the true instant; no zone changes offset twice
+  // within half a day, so the offsets six hours either side of it are the
+  // ones before and after any change near this wall time.
+  const approx = wallMs - zone.offset(wallMs) * 60_000;
+  const before = zone.offset(approx - 6 * HOUR_MS);
+  const after = zone.offset(approx + 6 * HOUR_MS);
+  const withBefore = wallMs - before * 60_000;
+  const withAfter = wallMs - after * 60_000;
+  const beforeFits = zone.offset(withBefore) === before;
+  const afterFits = zone.offset(withAfter) === after;
+  if (beforeFits && afterFits) return { instantMs: withAfter, exact: before === after };
+  if (afterFits) return { instantMs: withAfter, exact: true };
+  if (beforeFits) return { instantMs: withBefore, exact: true };
+  return { instantMs: withBefore, exact: false };
+}
+
+/** Offset (minutes) shared by every wall time of a local hour; null when the hour has a change. */
 const offsets = new Map<string, Map<number, number | null>>();
 const MAX_CACHED_HOURS = 200_000;
 
-function hourOffset(zoneName: string, year: number, month: number, day: number, hour: number): number | null {
+function hourOffset(zoneName: string, zone: IANAZone, hourStartWallMs: number): number | null {
   let byHour = offsets.get(zoneName);
   if (!byHour) {
     byHour = new Map();
     offsets.set(zoneName, byHour);
   }
-  const key = ((year * 100 + month) * 100 + day) * 100 + hour;
-  const cached = byHour.get(key);
+  const cached = byHour.get(hourStartWallMs);
   if (cached !== undefined) return cached;
-  const zone = zoneFor(zoneName);
-  const start = DateTime.fromObject({ year, month, day, hour, minute: 0, second: 0 }, { zone });
-  const end = DateTime.fromObject({ year, month, day, hour, minute: 59, second: 59 }, { zone });
-  const stable =
-    start.isValid && end.isValid && start.offset === end.offset && start.hour === hour && end.hour === hour &&
-    // The hour before must not share wall times with this one (a repeated hour when clocks go back).
-    zone.offset(start.toMillis() - 1) === start.offset;
-  const offset = stable ? start.offset : null;
+  const start = resolveLocal(zone, hourStartWallMs);
+  const end = resolveLocal(zone, hourStartWallMs + HOUR_MS - 1000);
+  const startOffset = (hourStartWallMs - start.instantMs) / 60_000;
+  const endOffset = (hourStartWallMs + HOUR_MS - 1000 - end.instantMs) / 60_000;
+  const offset = start.exact && end.exact && startOffset === endOffset ? startOffset : null;
   if (byHour.size >= MAX_CACHED_HOURS) byHour.clear();
-  byHour.set(key, offset);
+  byHour.set(hourStartWallMs, offset);
   return offset;
 }
 

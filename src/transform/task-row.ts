@@ -62,7 +62,7 @@ export function toTaskRow(task: RawTask, context: RowContext): TaskRow {
   const endTimeRaw = text('end_time');
   if (logicalClusterName === null) issues.push('logical_cluster_name_missing');
   if (taskType === null) issues.push('type_missing');
-  if (startTimeRaw === null) issues.push('start_time_missing');
+  if (startTimeRaw === null || startTimeRaw === '') issues.push('start_time_missing');
 
   const start = startTimeRaw ? parseApiTime(startTimeRaw, context.sourceTimeZone) : null;
   if (startTimeRaw && !start?.ok) issues.push('start_time_unparsable');
@@ -120,13 +120,11 @@ function escapeNul(value: string, field: string, issues: string[]): string {
 }
 
 function extraFields(task: RawTask, issues: string[]): Record<string, unknown> | null {
-  let extra: Record<string, unknown> | null = null;
-  for (const [key, value] of Object.entries(task)) {
-    if (KNOWN_FIELDS.has(key)) continue;
-    extra ??= {};
-    extra[escapeNul(key, 'extra', issues)] = scrubNul(value, issues);
-  }
-  return extra;
+  const entries = Object.entries(task)
+    .filter(([key]) => !KNOWN_FIELDS.has(key))
+    .map(([key, value]): [string, unknown] => [escapeNul(key, 'extra', issues), scrubNul(value, issues)]);
+  // fromEntries defines own properties: a field named "__proto__" is kept as data.
+  return entries.length === 0 ? null : Object.fromEntries(entries);
 }
 
 function scrubNul(value: unknown, issues: string[]): unknown {

@@ -28,9 +28,14 @@ export async function openDatabase(url: string, options: { readonly maxConnectio
     connectionTimeoutMillis: 15_000,
     idleTimeoutMillis: 30_000,
   });
-  // An idle client losing its server must not crash the process; the next
-  // query on the pool reports the error where it can be attributed.
+  // A server restart ends every session, and pg emits 'error' on each client:
+  // idle in the pool (pool 'error') or checked out between two queries (the
+  // client's own 'error'). Unheard, either is an uncaught exception that
+  // kills the run. The query in flight still fails, and is retried.
   pool.on('error', () => undefined);
+  pool.on('connect', (client) => {
+    client.on('error', () => undefined);
+  });
   try {
     const client = await pool.connect();
     client.release();

@@ -2,7 +2,9 @@
  * Telling a running run from a dead one. Each run holds a session advisory
  * lock on its run id for as long as it lives; a `running` row whose lock
  * nobody holds belongs to a process that died (kill -9, OOM, node lost) and
- * is closed as `abandoned` by the next run.
+ * is closed as `abandoned` by the next run. A database restart ends the
+ * session and the lock with it: the lock is then taken again as soon as the
+ * database answers.
  */
 import type pg from 'pg';
 
@@ -13,22 +15,53 @@ export interface RunLock {
   release(): Promise<void>;
 }
 
-export async function holdRunLock(pool: pg.Pool, runId: number): Promise<RunLock> {
-  const client = await pool.connect();
-  try {
-    await client.query('SELECT pg_advisory_lock($1, $2::int)', [RUN_LOCK_NAMESPACE, runId]);
-  } catch (error) {
-    client.release(error instanceof Error ? error : undefined);
-    throw error;
-  }
+export async function holdRunLock(pool: pg.Pool, runId: number, retryDelayMs: number): Promise<RunLock> {
+  let client: pg.PoolClient | null = null;
+  let released = false;
+  let retry: NodeJS.Timeout | null = null;
+
+  const lose = (): void => {
+    const lost = client;
+    client = null;
+    lost?.release(new Error('run lock session lost'));
+    if (!released) retry ??= setTimeout(() => void reacquire(), retryDelayMs);
+  };
+  const acquire = async (): Promise<void> => {
+    const next = await pool.connect();
+    try {
+      await next.query('SELECT pg_advisory_lock($1, $2::int)', [RUN_LOCK_NAMESPACE, runId]);
+    } catch (error) {
+      next.release(error instanceof Error ? error : new Error(String(error)));
+      throw error;
+    }
+    client = next;
+    next.once('error', lose);
+  };
+  const reacquire = async (): Promise<void> => {
+    retry = null;
+    if (released || client) return;
+    try {
+      await acquire();
+    } catch {
+      lose();
+    }
+  };
+
+  await acquire();
   return {
     async release() {
+      released = true;
+      if (retry) clearTimeout(retry);
+      const held = client;
+      client = null;
+      if (!held) return;
+      held.off('error', lose);
       try {
-        await client.query('SELECT pg_advisory_unlock($1, $2::int)', [RUN_LOCK_NAMESPACE, runId]);
-        client.release();
+        await held.query('SELECT pg_advisory_unlock($1, $2::int)', [RUN_LOCK_NAMESPACE, runId]);
+        held.release();
       } catch (error) {
         // The session is gone, and its lock with it.
-        client.release(error instanceof Error ? error : undefined);
+        held.release(error instanceof Error ? error : new Error(String(error)));
       }
     },
   };
