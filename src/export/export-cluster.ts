@@ -121,8 +121,13 @@ export async function exportCluster(ctx: ClusterExportContext, cluster: ClusterR
     error ??= new DbError(`storing tasks of cluster ${cluster.clusterId} failed`, storeFailure.reason);
   }
 
+  // Complete: every task the API counts was fetched and paging ended normally
+  // (more than `count` is fine: the count was stale and paging went on until
+  // a short or empty page).
   const complete =
-    walk !== null && (walk.apiCount === null ? walk.stopReason === 'empty_page' : seen.size === walk.apiCount);
+    walk !== null &&
+    (walk.stopReason === 'count_reached' || walk.stopReason === 'empty_page') &&
+    (walk.apiCount === null || seen.size >= walk.apiCount);
   const { status, errorInfo } = classify(error, complete, ctx.signal.aborted);
   const outcome: ClusterOutcome = {
     status,

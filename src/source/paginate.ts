@@ -14,9 +14,8 @@
  * - Then it goes on page by page, advancing by what was actually returned,
  *   deduplicating by natural key, and stops at `count`, on an empty page, or
  *   when a page repeats the previous one (a server ignoring `offset` must
- *   not loop us forever). If `count` moved during the walk, a full last
- *   page is confirmed by one more request, so an under-reported count
- *   cannot end the walk early.
+ *   not loop us forever). A full last page is confirmed by one more
+ *   request, so an under-reported count cannot end the walk early.
  */
 import pLimit from 'p-limit';
 import type { ClusterRef, DwsClient, PageQuery, RequestStats } from './dws-client.js';
@@ -73,7 +72,6 @@ export async function walkTasks(
   let pages = 0;
   let duplicates = 0;
   let apiCount: number | null = null;
-  let countChanged = false;
   let rowsRead = 0;
   let pageIndex = 0;
   let lastPageFull = false;
@@ -91,10 +89,7 @@ export async function walkTasks(
     };
     const page = await client.listTasksPage(cluster, query, stats, signal);
     pages += 1;
-    if (page.count !== null) {
-      if (apiCount !== null && page.count !== apiCount) countChanged = true;
-      apiCount = page.count;
-    }
+    if (page.count !== null) apiCount = page.count;
     return page;
   };
   /** Hands new tasks to the sink; returns how many leading tasks this walk had already met. */
@@ -123,18 +118,21 @@ export async function walkTasks(
     offsetMode: mode,
     stopReason,
   });
-  // Trust `count` to end the walk, except when it moved during the walk and
-  // the last page was full: then one more page must come back short or empty.
-  const finished = (): boolean =>
-    apiCount !== null && seen.size >= apiCount && !(countChanged && lastPageFull);
+  // `count` ends the walk only after a page that was not full: a full last
+  // page is confirmed by one more request, so a count that leaves something
+  // out (stale, or not counting a running task) cannot hide the last tasks.
+  // The cost is one request for clusters whose count is a multiple of the page.
+  const finished = (): boolean => apiCount !== null && seen.size >= apiCount && !lastPageFull;
 
   const first = await fetchPage(0);
   await accept(first.tasks);
   if (first.tasks.length === 0) return summary('empty_page');
-  // A short first page with more to come reveals the server's cap.
-  if (first.tasks.length < limit) limit = first.tasks.length;
+  // A short first page with more to come (or maybe more: no count) reveals the server's cap.
+  if (first.tasks.length < limit && (apiCount === null || first.tasks.length < apiCount)) {
+    limit = first.tasks.length;
+  }
   rowsRead = first.tasks.length;
-  lastPageFull = true;
+  lastPageFull = first.tasks.length >= limit;
   previousKeys = first.tasks.map(keyOf);
 
   if (mode === null && !finished()) {
