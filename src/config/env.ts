@@ -1,7 +1,8 @@
 /**
- * The environment, validated once. Secrets are read here and nowhere else;
- * they leave this module only inside a `Credentials` value, which is never
- * logged (see src/report/logger.ts redaction) nor written to the database.
+ * The environment, validated once. Secrets are read here (values) or by
+ * src/source/auth (files named here, re-read when they change); they leave
+ * this module only inside a `Credentials` value, which is never logged (see
+ * src/report/logger.ts redaction) nor written to the database.
  */
 import { z } from 'zod';
 import { ConfigError } from '../errors.js';
@@ -26,11 +27,30 @@ const envSchema = z.object({
   HUAWEICLOUD_SDK_SK: optionalString,
   HUAWEICLOUD_SDK_SECURITY_TOKEN: optionalString,
   DWS_AUTH_TOKEN: optionalString,
+  // Kubernetes secrets mounted as files: the file holds the value.
+  HUAWEICLOUD_SDK_AK_FILE: optionalString,
+  HUAWEICLOUD_SDK_SK_FILE: optionalString,
+  HUAWEICLOUD_SDK_SECURITY_TOKEN_FILE: optionalString,
+  DWS_AUTH_TOKEN_FILE: optionalString,
+  // With config auth.iam: the IAM user's password.
+  DWS_IAM_PASSWORD: optionalString,
+  DWS_IAM_PASSWORD_FILE: optionalString,
   LOG_LEVEL: z.preprocess(blankToUndefined, z.enum(LOG_LEVELS).default('info')),
 });
 
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
+/** A secret given as a value, or as a file (named by `variable`) read when used. */
+export type SecretSource =
+  | { readonly value: string }
+  | { readonly file: string; readonly variable: string };
+
+/**
+ * Where the API credentials come from. The first two are fixed values; the
+ * others are resolved while the run goes (files re-read when they change,
+ * temporary keys and tokens refreshed before they expire): see
+ * src/source/auth/credential-providers.ts.
+ */
 export type Credentials =
   | {
       readonly kind: 'aksk';
@@ -38,15 +58,35 @@ export type Credentials =
       readonly secretKey: string;
       readonly securityToken: string | undefined;
     }
-  | { readonly kind: 'token'; readonly token: string };
+  | { readonly kind: 'token'; readonly token: string }
+  /** At least one part is a file. */
+  | {
+      readonly kind: 'aksk-files';
+      readonly accessKey: SecretSource;
+      readonly secretKey: SecretSource;
+      readonly securityToken: SecretSource | undefined;
+    }
+  | { readonly kind: 'token-file'; readonly token: SecretSource }
+  /** Temporary AK/SK + security token from the ECS/CCE metadata service at `url`. */
+  | { readonly kind: 'metadata'; readonly url: string }
+  /** Project-scoped IAM tokens obtained with user/password from `iamEndpoints[projectId]`. */
+  | {
+      readonly kind: 'iam-password';
+      readonly domainName: string;
+      readonly userName: string;
+      readonly password: SecretSource;
+      readonly iamEndpoints: Readonly<Record<string, string>>;
+    };
 
 export interface ExporterEnv {
   readonly databaseUrl: string | undefined;
   readonly configPath: string | undefined;
   readonly dataDir: string;
   readonly logLevel: LogLevel;
-  /** Undefined when none is set; commands that call the API require them. */
+  /** From the environment alone; undefined when none is set (config `auth` may then supply them). */
   readonly credentials: Credentials | undefined;
+  /** DWS_IAM_PASSWORD or DWS_IAM_PASSWORD_FILE, for config `auth.iam`. */
+  readonly iamPassword?: SecretSource | undefined;
 }
 
 export const DEFAULT_DATA_DIR = '.dws-exporter';
@@ -64,34 +104,52 @@ export function readEnv(env: NodeJS.ProcessEnv = process.env): ExporterEnv {
     dataDir: e.DWS_EXPORTER_DATA_DIR ?? DEFAULT_DATA_DIR,
     logLevel: e.LOG_LEVEL,
     credentials: credentialsFrom(e),
+    iamPassword: secretFrom(e, 'DWS_IAM_PASSWORD'),
   };
 }
 
-function credentialsFrom(e: z.output<typeof envSchema>): Credentials | undefined {
-  const { HUAWEICLOUD_SDK_AK: ak, HUAWEICLOUD_SDK_SK: sk } = e;
+type EnvValues = z.output<typeof envSchema>;
+type SecretVariable = 'HUAWEICLOUD_SDK_AK' | 'HUAWEICLOUD_SDK_SK' | 'HUAWEICLOUD_SDK_SECURITY_TOKEN' | 'DWS_AUTH_TOKEN' | 'DWS_IAM_PASSWORD';
+
+/** `X` or `X_FILE`, never both: which one would win is not obvious to whoever set them. */
+function secretFrom(e: EnvValues, name: SecretVariable): SecretSource | undefined {
+  const value = e[name];
+  const file = e[`${name}_FILE`];
+  if (value !== undefined && file !== undefined) {
+    throw new ConfigError(`set ${name} or ${name}_FILE, not both`, 'env');
+  }
+  if (file !== undefined) return { file: file.trim(), variable: `${name}_FILE` };
+  return value === undefined ? undefined : { value: value.trim() };
+}
+
+/** The environment's credentials, in the official SDKs' order: AK/SK first, then a token. */
+function credentialsFrom(e: EnvValues): Credentials | undefined {
+  const ak = secretFrom(e, 'HUAWEICLOUD_SDK_AK');
+  const sk = secretFrom(e, 'HUAWEICLOUD_SDK_SK');
+  const securityToken = secretFrom(e, 'HUAWEICLOUD_SDK_SECURITY_TOKEN');
   if (ak !== undefined || sk !== undefined) {
     if (ak === undefined || sk === undefined) {
       throw new ConfigError(
-        'HUAWEICLOUD_SDK_AK and HUAWEICLOUD_SDK_SK must be set together',
+        'HUAWEICLOUD_SDK_AK and HUAWEICLOUD_SDK_SK must be set together (each as a value or as a _FILE)',
         'env',
       );
     }
-    return {
-      kind: 'aksk',
-      accessKey: ak.trim(),
-      secretKey: sk.trim(),
-      securityToken: e.HUAWEICLOUD_SDK_SECURITY_TOKEN?.trim(),
-    };
+    if ('value' in ak && 'value' in sk && (securityToken === undefined || 'value' in securityToken)) {
+      return { kind: 'aksk', accessKey: ak.value, secretKey: sk.value, securityToken: securityToken?.value };
+    }
+    return { kind: 'aksk-files', accessKey: ak, secretKey: sk, securityToken };
   }
-  if (e.DWS_AUTH_TOKEN !== undefined) return { kind: 'token', token: e.DWS_AUTH_TOKEN.trim() };
-  return undefined;
+  const token = secretFrom(e, 'DWS_AUTH_TOKEN');
+  if (token === undefined) return undefined;
+  return 'value' in token ? { kind: 'token', token: token.value } : { kind: 'token-file', token };
 }
 
 export function requireCredentials(env: ExporterEnv): Credentials {
   if (!env.credentials) {
     throw new ConfigError(
       'no API credentials: set HUAWEICLOUD_SDK_AK and HUAWEICLOUD_SDK_SK ' +
-        '(optionally HUAWEICLOUD_SDK_SECURITY_TOKEN), or DWS_AUTH_TOKEN',
+        '(optionally HUAWEICLOUD_SDK_SECURITY_TOKEN; each also as a _FILE), or DWS_AUTH_TOKEN[_FILE], ' +
+        'or configure "auth": {"metadata": {}} or "auth": {"iam": {...}} with DWS_IAM_PASSWORD[_FILE]',
       'env',
     );
   }

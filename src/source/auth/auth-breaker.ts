@@ -1,0 +1,155 @@
+/**
+ * Keeps a refused credential from locking the account. The API gateway locks
+ * an access key for 5 minutes after more than 5 consecutive failures, so:
+ *
+ * - until a credential has been accepted once, only one request with it is in
+ *   flight (a probe); the others wait for its answer instead of all failing
+ *   together;
+ * - after REFUSALS_BEFORE_STOP consecutive refusals (401, or 403 before any
+ *   success) the breaker opens for that credential: every later request with
+ *   it fails at once with AuthBreakerOpenError (DWS_AUTH_FAILED) and is never
+ *   sent, so 200 clusters cost 2 doomed requests, not 200;
+ * - a refusal after a success puts the credential back on probation (one
+ *   request at a time) until the next success.
+ *
+ * Credentials are told apart by CredentialLease.key, so a rotated secret
+ * (new file contents, a new temporary key) starts with a clean slate. A 403
+ * after a success is a per-cluster permission, not a bad credential: it
+ * neither counts nor opens the breaker.
+ */
+import { DwsAuthError, type ApiCallContext, type ApiErrorDetails } from '../../errors.js';
+import type { CredentialLease } from './credential-provider.js';
+
+/** "A couple of clusters": the third request with a refused credential is never sent. */
+export const REFUSALS_BEFORE_STOP = 2;
+
+export interface Refusal {
+  readonly call: ApiCallContext;
+  readonly details: ApiErrorDetails;
+}
+
+export type AuthOutcome =
+  /** The gateway let the request through (any answer but 401/403, even a 404). */
+  | { readonly kind: 'accepted' }
+  | { readonly kind: 'refused'; readonly refusal: Refusal }
+  /** No verdict on the credential: network error, 5xx, 429. */
+  | { readonly kind: 'unknown' };
+
+export interface AuthPermit {
+  readonly key: string;
+  readonly probe: boolean;
+}
+
+interface KeyState {
+  proven: boolean;
+  probing: boolean;
+  open: boolean;
+  /** Consecutive refusals since the last acceptance. */
+  refusals: Refusal[];
+  readonly waiters: Set<() => void>;
+}
+
+/** A request that was not sent because its credential had already been refused. */
+export class AuthBreakerOpenError extends DwsAuthError {
+  constructor(call: ApiCallContext, lease: CredentialLease, refusals: readonly Refusal[]) {
+    const last = refusals[refusals.length - 1];
+    super(call, {
+      status: last?.details.status ?? 401,
+      errorCode: last?.details.errorCode ?? null,
+      errorMsg: last?.details.errorMsg ?? null,
+      requestId: null,
+    });
+    const answer = last
+      ? `${last.details.status}${last.details.errorCode ? ` ${last.details.errorCode}` : ''}` +
+        `${last.details.errorMsg ? `: ${last.details.errorMsg}` : ''}`
+      : 'refused';
+    this.message =
+      `not sent: the API already refused ${lease.label} for ${describeTargets(refusals)} (${answer}); ` +
+      `the run stops using it so the account is not locked. ${capitalise(lease.advice)}`;
+  }
+}
+
+/** A 401/403 from the API, with which credential was refused and what to check about it. */
+export class CredentialRefusedError extends DwsAuthError {
+  constructor(call: ApiCallContext, details: ApiErrorDetails, lease: CredentialLease) {
+    super(call, details);
+    this.message = `${this.message}. Refused: ${lease.label}. ${capitalise(lease.advice)}`;
+  }
+}
+
+function capitalise(text: string): string {
+  return `${text.charAt(0).toUpperCase()}${text.slice(1)}`;
+}
+
+function describeTargets(refusals: readonly Refusal[]): string {
+  const names = [...new Set(refusals.map(({ call }) =>
+    call.clusterId === '' ? `the cluster list of project ${call.projectId}` : `cluster ${call.clusterId} (project ${call.projectId})`,
+  ))];
+  return names.length <= 1 ? (names[0] ?? 'earlier requests') : `${names.slice(0, -1).join(', ')} and ${names[names.length - 1] ?? ''}`;
+}
+
+export class AuthBreaker {
+  private readonly states = new Map<string, KeyState>();
+
+  constructor(private readonly threshold: number = REFUSALS_BEFORE_STOP) {}
+
+  /** Waits while a probe with this credential is in flight; throws when the breaker is open. */
+  async acquire(lease: CredentialLease, call: ApiCallContext, signal?: AbortSignal): Promise<AuthPermit> {
+    const state = this.stateOf(lease.key);
+    for (;;) {
+      signal?.throwIfAborted();
+      if (state.open) throw new AuthBreakerOpenError(call, lease, state.refusals);
+      if (state.proven && state.refusals.length === 0) return { key: lease.key, probe: false };
+      if (!state.probing) {
+        state.probing = true;
+        return { key: lease.key, probe: true };
+      }
+      await waitForChange(state, signal);
+    }
+  }
+
+  /** Must be called once per permit, whatever happened to the request. */
+  settle(permit: AuthPermit, outcome: AuthOutcome): void {
+    const state = this.stateOf(permit.key);
+    if (permit.probe) state.probing = false;
+    if (outcome.kind === 'accepted') {
+      state.proven = true;
+      state.refusals = [];
+    } else if (outcome.kind === 'refused' && !(outcome.refusal.details.status === 403 && state.proven)) {
+      state.refusals = [...state.refusals, outcome.refusal];
+      if (state.refusals.length >= this.threshold) state.open = true;
+    }
+    const waiters = [...state.waiters];
+    state.waiters.clear();
+    for (const wake of waiters) wake();
+  }
+
+  /** Whether requests with this credential are no longer sent. */
+  isOpen(key: string): boolean {
+    return this.states.get(key)?.open ?? false;
+  }
+
+  private stateOf(key: string): KeyState {
+    let state = this.states.get(key);
+    if (!state) {
+      state = { proven: false, probing: false, open: false, refusals: [], waiters: new Set() };
+      this.states.set(key, state);
+    }
+    return state;
+  }
+}
+
+function waitForChange(state: KeyState, signal?: AbortSignal): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const onAbort = (): void => {
+      state.waiters.delete(wake);
+      reject(signal?.reason as Error);
+    };
+    const wake = (): void => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    };
+    state.waiters.add(wake);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}

@@ -1,0 +1,105 @@
+/**
+ * The few HTTP calls credential sources make (metadata service, IAM), on a
+ * small connection pool of their own: they must not queue behind the DWS
+ * pages in the API budget, and a token refresh must not count as a DWS
+ * request. Transient failures (connection errors, 5xx) are retried twice;
+ * 4xx never are (IAM locks a user after repeated wrong passwords).
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Agent } from 'undici';
+import { describeCause } from '../../errors.js';
+import { CredentialError } from './auth-errors.js';
+
+export interface AuthHttpResponse {
+  readonly status: number;
+  readonly headers: Readonly<Record<string, string | string[] | undefined>>;
+  readonly body: string;
+}
+
+export interface AuthHttpRequest {
+  readonly method: 'GET' | 'PUT' | 'POST';
+  readonly url: URL;
+  readonly headers?: Readonly<Record<string, string>>;
+  readonly body?: string;
+  /** For error messages: "the metadata service", "IAM". */
+  readonly what: string;
+  readonly signal?: AbortSignal | undefined;
+}
+
+export interface AuthHttp {
+  send(request: AuthHttpRequest): Promise<AuthHttpResponse>;
+  close(): Promise<void>;
+}
+
+const RETRY_DELAYS_MS = [200, 1000] as const;
+const TRANSIENT_STATUS = new Set([500, 502, 503, 504]);
+
+export function createAuthHttp(timeoutMs: number): AuthHttp {
+  let agent: Agent | null = null;
+  const dispatcher = (): Agent =>
+    (agent ??= new Agent({
+      connections: 4,
+      connectTimeout: Math.min(timeoutMs, 10_000),
+      headersTimeout: timeoutMs,
+      bodyTimeout: timeoutMs,
+    }));
+
+  const once = async (req: AuthHttpRequest): Promise<AuthHttpResponse> => {
+    const response = await dispatcher().request({
+      method: req.method,
+      origin: req.url.origin,
+      path: `${req.url.pathname}${req.url.search}`,
+      headers: { accept: 'application/json', ...req.headers },
+      body: req.body,
+      signal: req.signal,
+    });
+    return { status: response.statusCode, headers: response.headers, body: await response.body.text() };
+  };
+
+  return {
+    async send(req) {
+      for (let attempt = 0; ; attempt++) {
+        const delay = RETRY_DELAYS_MS[attempt];
+        let response: AuthHttpResponse;
+        try {
+          response = await once(req);
+        } catch (error) {
+          if (req.signal?.aborted || delay === undefined) {
+            // The URL is an endpoint (no secret in it); headers and body are never quoted.
+            throw new CredentialError(
+              'DWS_NETWORK_ERROR',
+              `cannot reach ${req.what} at ${req.url.origin}: ${describeCause(error)}`,
+              { cause: error },
+            );
+          }
+          await sleep(delay, undefined, { signal: req.signal });
+          continue;
+        }
+        if (!TRANSIENT_STATUS.has(response.status) || delay === undefined) return response;
+        await sleep(delay, undefined, { signal: req.signal });
+      }
+    },
+    async close() {
+      await agent?.close();
+    },
+  };
+}
+
+/** `error_msg`/`error_code` (gateway, DWS) or keystone's `{"error": {"message", "code"}}`, for messages. */
+export function errorSummary(response: AuthHttpResponse): string {
+  try {
+    const body: unknown = JSON.parse(response.body);
+    if (body && typeof body === 'object') {
+      const fields = body as Record<string, unknown>;
+      const nested = fields.error && typeof fields.error === 'object' ? (fields.error as Record<string, unknown>) : {};
+      const code = fields.error_code ?? nested.code;
+      const msg = fields.error_msg ?? nested.message;
+      const parts = [code, msg].filter((p) => typeof p === 'string' || typeof p === 'number').map(String);
+      if (parts.length > 0) return `${response.status} ${parts.join(': ')}`;
+    }
+  } catch {
+    // not JSON: fall through
+  }
+  // Never echo a body we cannot read: it could reflect what was sent.
+  return `HTTP ${response.status}`;
+}
