@@ -26,6 +26,8 @@ export interface FaultSpec {
   readonly malformedRate?: number;
   /** Probability of a 200 whose JSON is cut off halfway. */
   readonly truncatedRate?: number;
+  /** Probability of a 200 whose JSON object has no `logical_cluster_tasks` array. */
+  readonly missingTasksArrayRate?: number;
   /** Deterministic: every `n`th tasks request (1-based) answers `status`. */
   readonly every?: { readonly n: number; readonly status: number };
   /** Deterministic: tasks requests number `from` … `from + count - 1` answer 429. */
@@ -54,7 +56,8 @@ export type RequestFault =
   | { readonly kind: 'status'; readonly status: number; readonly retryAfterSeconds?: number }
   | { readonly kind: 'reset' }
   | { readonly kind: 'malformed' }
-  | { readonly kind: 'truncated' };
+  | { readonly kind: 'truncated' }
+  | { readonly kind: 'missing_tasks' };
 
 export interface FaultCounters {
   /** Faults injected, by kind (e.g. `status:503`, `reset`, `duplicate`). */
@@ -120,6 +123,8 @@ export class FaultInjector {
       fault = { kind: 'malformed' };
     } else if (this.hit(s.truncatedRate)) {
       fault = { kind: 'truncated' };
+    } else if (this.hit(s.missingTasksArrayRate)) {
+      fault = { kind: 'missing_tasks' };
     }
     if (fault.kind !== 'none') this.count(fault.kind === 'status' ? `status:${fault.status}` : fault.kind);
     return fault;

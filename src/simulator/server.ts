@@ -7,12 +7,14 @@
  * cached per cluster, latency is a timer, keep-alive stays on).
  */
 import { randomBytes } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { verifySignature } from '../source/auth/signer.js';
 import { FaultInjector, type FaultCounters, type FaultSpec } from './faults.js';
 import type { SimCluster, SimFleet, SimTask } from './fleet.js';
+import type { SimIdentities } from './identity.js';
 
 export interface SimulatorOptions {
   readonly fleet: SimFleet;
@@ -35,6 +37,12 @@ export interface SimulatorOptions {
   readonly auth?: {
     readonly token?: string;
     readonly credentials?: { readonly accessKey: string; readonly secretKey: string };
+    /**
+     * The simulated cloud's keys and tokens (issued by the IAM and metadata
+     * simulators, or added by a test), with its clock. When set, it alone
+     * decides: `token` and `credentials` are ignored.
+     */
+    readonly identities?: SimIdentities;
   };
 }
 
@@ -193,6 +201,7 @@ function authenticate(
   projectId: string,
 ): string | undefined {
   const auth = options.auth;
+  if (auth?.identities) return auth.identities.authenticate(req, url, projectId);
   if (!auth || (auth.token === undefined && auth.credentials === undefined)) return undefined;
   const token = single(req.headers['x-auth-token']);
   if (auth.token !== undefined && token !== undefined) {
@@ -276,6 +285,8 @@ function injectedReply(injector: FaultInjector, requestId: string): Reply | unde
       return { status: 200, contentType: 'text/html', body: MALFORMED_BODY };
     case 'truncated':
       return { status: 200, body: '{"logical_cluster_tasks":[{"type":"Gro' };
+    case 'missing_tasks':
+      return json(200, {});
     case 'status':
       if (fault.status === 429) {
         return {
@@ -375,6 +386,8 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
   const injector = options.faults ? new FaultInjector(options.faults) : undefined;
   const ctx: Context = { options, views: new TaskViews(options.fleet), stats, injector };
   const shutdown = new AbortController();
+  // Every request waiting out its latency listens on it.
+  setMaxListeners(0, shutdown.signal);
   // Random prefix + counter: unique per request and across simulators, without crypto per request.
   const idPrefix = randomBytes(8).toString('hex');
   let counter = 0;

@@ -48,8 +48,15 @@ export interface WalkSummary {
 /** Receives each page's tasks not seen before; awaited before the next request. */
 export type PageSink = (tasks: readonly RawTask[]) => Promise<void>;
 
-/** Offset meaning learnt per endpoint, shared by all clusters of a run. */
-export type OffsetModeCache = Map<string, OffsetMode>;
+/** What the run has learnt about an endpoint, shared by all its clusters. */
+export interface EndpointFacts {
+  /** What `offset` counts, once a walk could tell. */
+  mode?: OffsetMode;
+  /** The largest page the server has answered while `count` said there was more. */
+  cap?: number;
+}
+
+export type OffsetModeCache = Map<string, EndpointFacts>;
 
 export async function walkTasks(
   client: DwsClient,
@@ -66,15 +73,32 @@ export async function walkTasks(
   sink: PageSink,
 ): Promise<WalkSummary> {
   const { stats, seen, keyOf, modeCache, signal } = context;
-  let limit = options.pageSize;
-  let mode: OffsetMode | null =
-    options.offsetMode === 'auto' ? (modeCache.get(cluster.endpoint) ?? null) : options.offsetMode;
+  let facts = modeCache.get(cluster.endpoint);
+  if (!facts) {
+    facts = {};
+    modeCache.set(cluster.endpoint, facts);
+  }
+  // Ask for no more than the server is known to answer: then a first page of
+  // exactly that size counts as full (and is confirmed), even if `count` says
+  // it was the last one.
+  let limit = Math.min(options.pageSize, facts.cap ?? options.pageSize);
+  let mode: OffsetMode | null = options.offsetMode === 'auto' ? (facts.mode ?? null) : options.offsetMode;
   let pages = 0;
   let duplicates = 0;
   let apiCount: number | null = null;
   let rowsRead = 0;
   let pageIndex = 0;
   let lastPageFull = false;
+  // A cap inferred from this cluster's first page; shared with the endpoint
+  // only once a second page of exactly that size confirms it (a lying count
+  // on a tiny cluster must not shrink every page of the run).
+  let capSeen = false;
+  const confirmCap = (pageLength: number): void => {
+    if (capSeen && pageLength === limit && limit > 1) {
+      facts.cap = Math.min(facts.cap ?? limit, limit);
+      capSeen = false;
+    }
+  };
   let previousKeys: readonly string[] = [];
   // Keys met in this walk (a re-walk re-reads what the first walk stored).
   const walkSeen = new Set<string>();
@@ -130,6 +154,7 @@ export async function walkTasks(
   // A short first page with more to come (or maybe more: no count) reveals the server's cap.
   if (first.tasks.length < limit && (apiCount === null || first.tasks.length < apiCount)) {
     limit = first.tasks.length;
+    capSeen = true;
   }
   rowsRead = first.tasks.length;
   lastPageFull = first.tasks.length >= limit;
@@ -143,12 +168,13 @@ export async function walkTasks(
     const detected = detectMode(first.tasks, probe.tasks, limit, keyOf);
     mode = detected.mode;
     // Only a clear answer speaks for the whole endpoint.
-    if (detected.conclusive) modeCache.set(cluster.endpoint, mode);
+    if (detected.conclusive) facts.mode = mode;
     if (probe.tasks.length === 0) return summary('empty_page');
     const advanced = probe.tasks.length - detected.leadingRepeat;
     rowsRead = mode === 'rows' ? 1 + Math.min(advanced, limit) : rowsRead + advanced;
     pageIndex = 1;
     lastPageFull = advanced >= limit;
+    confirmCap(probe.tasks.length);
     previousKeys = probe.tasks.map(keyOf);
     await accept(probe.tasks);
   }
@@ -169,6 +195,7 @@ export async function walkTasks(
           if (signal?.aborted) return;
           const page = await fetchPage(offset);
           if (i === offsets.length - 1) lastLength = page.tasks.length;
+          confirmCap(page.tasks.length);
           await accept(page.tasks);
         }),
       ),
@@ -199,6 +226,7 @@ export async function walkTasks(
     pageIndex += 1;
     rowsRead += advanced;
     lastPageFull = advanced >= limit;
+    confirmCap(page.tasks.length);
   }
 }
 

