@@ -3,6 +3,7 @@
  * The command line: parses arguments, dispatches to src/commands/*, and maps
  * whatever comes back (an exit code or an error) to the process exit code.
  */
+import { randomUUID } from 'node:crypto';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { demoCommand } from './commands/demo.js';
 import { discoverCommand } from './commands/discover.js';
@@ -11,6 +12,7 @@ import { runCommand } from './commands/run.js';
 import { simulateCommand } from './commands/simulate.js';
 import { ExporterError, UsageError } from './errors.js';
 import { EXPORTER_VERSION } from './package-info.js';
+import { resolveRunGroupId, resolveShard } from './plan/shard.js';
 import { ExitCode, exitCodeForError, type ExitCodeValue } from './report/exit-codes.js';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
@@ -28,16 +30,55 @@ const HELP: Options = { help: { type: 'boolean', short: 'h' } };
 const COMMANDS: Readonly<Record<string, Command>> = {
   run: {
     summary: 'export the task history of every configured cluster into PostgreSQL',
-    usage: `Usage: dws-task-exporter run [--config FILE] [--no-migrate]
+    usage: `Usage: dws-task-exporter run [--config FILE] [--no-migrate] [--shard-index I --shard-count N]
+                             [--run-group ID] [--summary-json PATH] [--output text|json]
 
-  --config FILE   JSON config file (default: $DWS_EXPORTER_CONFIG)
-  --no-migrate    do not apply pending migrations; fail if the schema is not up to date
+  --config FILE        JSON config file (default: $DWS_EXPORTER_CONFIG)
+  --no-migrate         do not apply pending migrations; fail if the schema is not up to date
+  --shard-count N      split the clusters over N processes by a stable hash of the cluster id (default 1)
+  --shard-index I      this process's shard, 0..N-1 (default: $JOB_COMPLETION_INDEX, else 0)
+  --run-group ID       ties the shards of one scheduled run together in dws.export_runs
+                       (default: $DWS_EXPORTER_RUN_GROUP, else a random UUID)
+  --summary-json PATH  write the run's result as one JSON document to PATH
+  --output text|json   stdout: the text summary (default) or that JSON document on one line
 
 Environment: DATABASE_URL (unset: embedded PostgreSQL in $DWS_EXPORTER_DATA_DIR),
-HUAWEICLOUD_SDK_AK + HUAWEICLOUD_SDK_SK [+ HUAWEICLOUD_SDK_SECURITY_TOKEN] or DWS_AUTH_TOKEN, LOG_LEVEL.`,
-    options: { ...HELP, config: { type: 'string', short: 'c' }, 'no-migrate': { type: 'boolean' } },
-    run: (v, out) =>
-      runCommand({ configPath: v.config as string | undefined, migrate: v['no-migrate'] !== true }, out),
+HUAWEICLOUD_SDK_AK + HUAWEICLOUD_SDK_SK [+ HUAWEICLOUD_SDK_SECURITY_TOKEN] or DWS_AUTH_TOKEN, LOG_LEVEL,
+LOG_FORMAT (json|pretty), DWS_EXPORTER_PROGRESS (on|off), PUSHGATEWAY_URL [+ PUSHGATEWAY_JOB].`,
+    options: {
+      ...HELP,
+      config: { type: 'string', short: 'c' },
+      'no-migrate': { type: 'boolean' },
+      'shard-index': { type: 'string' },
+      'shard-count': { type: 'string' },
+      'run-group': { type: 'string' },
+      'summary-json': { type: 'string' },
+      output: { type: 'string' },
+    },
+    run: (v, out) => {
+      const output = v.output ?? 'text';
+      if (output !== 'text' && output !== 'json') {
+        throw new UsageError(`--output must be "text" or "json", not ${JSON.stringify(output)}`);
+      }
+      const summaryJson = v['summary-json'];
+      if (summaryJson !== undefined && (typeof summaryJson !== 'string' || summaryJson.trim() === '')) {
+        throw new UsageError('--summary-json needs a file path');
+      }
+      return runCommand(
+        {
+          configPath: v.config as string | undefined,
+          migrate: v['no-migrate'] !== true,
+          shard: resolveShard(
+            { index: v['shard-index'] as string | undefined, count: v['shard-count'] as string | undefined },
+            process.env,
+          ),
+          runGroupId: resolveRunGroupId(v['run-group'] as string | undefined, process.env, randomUUID),
+          output,
+          ...(summaryJson !== undefined ? { summaryJsonPath: summaryJson } : {}),
+        },
+        out,
+      );
+    },
   },
   discover: {
     summary: 'print what a run would export (projects, regions, clusters, status); no database',

@@ -5,12 +5,14 @@
  */
 import type { Credentials, ExporterEnv } from '../config/env.js';
 import type { ExporterConfig } from '../config/schema.js';
-import { runExport, type RunReport } from '../export/run-export.js';
+import { runExport, type RunExportInput, type RunReport } from '../export/run-export.js';
 import { insecureEndpoints, planClusters } from '../plan/plan-clusters.js';
+import { SINGLE_SHARD, selectShard, type ShardSpec } from '../plan/shard.js';
 import type { Logger } from '../report/logger.js';
 import { createAuthorizer } from '../source/auth/authorizer.js';
-import { createDwsClient } from '../source/dws-client.js';
+import { createDwsClient, type ClusterRef } from '../source/dws-client.js';
 import { createHttpClient } from '../source/http-client.js';
+import { lastListedClusters, recordClusters } from '../warehouse/clusters.js';
 import { openDatabase, type Database } from '../warehouse/database.js';
 import { prepareSchema } from '../warehouse/migrate.js';
 import { resolveDatabaseTarget } from './database-target.js';
@@ -26,6 +28,13 @@ export interface ExportSessionInput {
   readonly signal: AbortSignal;
   /** Called with the open database after the run, before it is closed (the demo prints from it). */
   readonly afterRun?: (database: Database, report: RunReport) => Promise<void>;
+  /** Export only this shard's clusters (src/plan/shard.ts); default: all. */
+  readonly shard?: ShardSpec;
+  /** Recorded on the run row (export_runs.run_group_id); the shards of one scheduled export share it. */
+  readonly runGroupId?: string;
+  /** Called with this shard's clusters once they are planned. */
+  readonly onPlanned?: (clusters: readonly ClusterRef[]) => void;
+  readonly onClusterDone?: RunExportInput['onClusterDone'];
 }
 
 export async function runExportSession(input: ExportSessionInput): Promise<RunReport> {
@@ -49,21 +58,40 @@ export async function runExportSession(input: ExportSessionInput): Promise<RunRe
           maxDelayMs: config.http.retryMaxDelayMs,
         },
       });
+      const authorizer = createAuthorizer(input.credentials, { onWarning: (message) => logger.warn(message) });
       try {
-        const dws = createDwsClient(http, createAuthorizer(input.credentials));
-        const clusters = await planClusters(config);
+        const dws = createDwsClient(http, authorizer);
+        const { clusters, inventory } = await planClusters(config, {
+          client: dws,
+          logger,
+          signal: input.signal,
+          lastKnownClusters: (projectId) => lastListedClusters(database.pool, projectId),
+        });
+        const shard = input.shard ?? SINGLE_SHARD;
+        // Each shard records (and exports) only its own clusters: shards never write the same rows.
+        await recordClusters(database.pool, selectShard(inventory, shard));
+        const mine = selectShard(clusters, shard);
+        if (shard.count > 1) {
+          logger.info({ shard: `${shard.index}/${shard.count}`, clusters: mine.length, planned: clusters.length }, 'shard selected');
+        }
+        input.onPlanned?.(mine);
         const report = await runExport({
           config,
-          clusters,
+          clusters: mine,
           client: dws,
           pool: database.pool,
           logger,
           signal: input.signal,
+          ...(input.runGroupId !== undefined
+            ? { runGroup: { id: input.runGroupId, shardIndex: shard.index, shardCount: shard.count } }
+            : {}),
+          ...(input.onClusterDone ? { onClusterDone: input.onClusterDone } : {}),
         });
         await input.afterRun?.(database, report);
         return report;
       } finally {
         await http.close();
+        await authorizer.close();
       }
     } finally {
       await database.close();

@@ -1,40 +1,136 @@
 /**
- * Structured JSON logs on stderr (stdout is for the run's report). Anything
- * that could carry a secret is redacted by path, as a second line of
- * defence: the code never logs headers or credentials in the first place.
+ * Logs on stderr (stdout is for the run's report): one JSON object per line
+ * (pino) for log collectors, or a short human-readable line when stderr is a
+ * terminal. Anything that could carry a secret is redacted by path, as a
+ * second line of defence: the code never logs headers or credentials in the
+ * first place. Redaction happens before formatting, so both formats are
+ * covered (test/unit/report/logger.test.ts).
+ *
+ * The terminal format is a small formatter here rather than pino-pretty: no
+ * extra production dependencies in the image, no transport worker thread, and
+ * it writes through the same sink as the progress bar (see progress.ts), so
+ * log lines and the bar never interleave.
  */
 import pino, { type Logger } from 'pino';
 import type { LogLevel } from '../config/env.js';
 
 export type { Logger };
 
-export const REDACT_PATHS = [
-  'headers.authorization',
-  'headers["x-auth-token"]',
-  'headers["x-security-token"]',
-  '*.headers.authorization',
-  '*.headers["x-auth-token"]',
-  '*.headers["x-security-token"]',
+export type LogFormat = 'json' | 'pretty';
+
+/** Header names, lower-case as undici and Node report them. */
+const SECRET_HEADERS = ['authorization', 'x-auth-token', 'x-security-token', 'x-subject-token', 'x-sdk-signature'];
+/** Field names that hold secrets wherever they appear (top level or one level down). */
+const SECRET_FIELDS = [
+  'authorization',
   'credentials',
-  '*.credentials',
   'secretKey',
-  '*.secretKey',
+  'securityToken',
+  'signature',
   'token',
-  '*.token',
+  'authToken',
   'password',
-  '*.password',
+  'databaseUrl',
+  'DATABASE_URL',
+  'HUAWEICLOUD_SDK_SK',
+  'HUAWEICLOUD_SDK_SECURITY_TOKEN',
+  'DWS_AUTH_TOKEN',
+  'DWS_IAM_PASSWORD',
 ];
 
-export function createLogger(level: LogLevel, destination: pino.DestinationStream = pino.destination({ fd: 2, sync: true })): Logger {
+/** pino redaction paths: `headers["x-auth-token"]`, `*.headers["x-auth-token"]`, `token`, `*.token`, ... */
+export const REDACT_PATHS: readonly string[] = [
+  ...SECRET_HEADERS.flatMap((header) => [`headers["${header}"]`, `*.headers["${header}"]`]),
+  ...SECRET_FIELDS.flatMap((field) => [field, `*.${field}`]),
+];
+
+export const REDACTED = '[redacted]';
+
+export interface LoggerOptions {
+  /** Default: LOG_FORMAT if set, else pretty on a terminal, JSON otherwise. */
+  readonly format?: LogFormat;
+  /** Colours in the pretty format. Default: on unless NO_COLOR is set. */
+  readonly color?: boolean;
+}
+
+/** LOG_FORMAT=json|pretty wins; otherwise pretty exactly when stderr is a terminal. */
+export function logFormatFor(
+  stream: { readonly isTTY?: boolean } = process.stderr,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): LogFormat {
+  const forced = env.LOG_FORMAT?.trim().toLowerCase();
+  if (forced === 'json' || forced === 'pretty') return forced;
+  return stream.isTTY === true ? 'pretty' : 'json';
+}
+
+export function createLogger(
+  level: LogLevel,
+  destination?: pino.DestinationStream,
+  options: LoggerOptions = {},
+): Logger {
+  const format = options.format ?? (destination === undefined ? logFormatFor() : 'json');
+  const sink = destination ?? pino.destination({ fd: 2, sync: true });
+  const color = options.color ?? (process.env.NO_COLOR === undefined || process.env.NO_COLOR === '');
   return pino(
     {
       name: 'dws-task-exporter',
       level,
-      redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+      redact: { paths: [...REDACT_PATHS], censor: REDACTED },
       base: undefined,
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
     },
-    destination,
+    format === 'pretty' ? prettyStream(sink, color) : sink,
   );
+}
+
+/** Wraps a sink: each JSON line pino writes becomes one readable line. */
+export function prettyStream(sink: pino.DestinationStream, color: boolean): pino.DestinationStream {
+  return {
+    write(chunk: string): void {
+      for (const line of chunk.split('\n')) {
+        if (line !== '') sink.write(`${formatPrettyLine(line, color)}\n`);
+      }
+    },
+  };
+}
+
+const LEVEL_COLORS: Readonly<Record<string, string>> = {
+  trace: '\x1b[90m',
+  debug: '\x1b[36m',
+  info: '\x1b[32m',
+  warn: '\x1b[33m',
+  error: '\x1b[31m',
+  fatal: '\x1b[41m\x1b[97m',
+};
+const DIM = '\x1b[2m';
+const RESET = '\x1b[0m';
+const OMITTED = new Set(['level', 'time', 'msg', 'name', 'pid', 'hostname']);
+
+/** `12:04:05.123 WARN  message key=value ...`; a line that is not JSON is passed through. */
+export function formatPrettyLine(line: string, color: boolean): string {
+  let entry: Record<string, unknown>;
+  try {
+    const parsed: unknown = JSON.parse(line);
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return line;
+    entry = parsed as Record<string, unknown>;
+  } catch {
+    return line;
+  }
+  const level = typeof entry.level === 'string' ? entry.level : String(entry.level ?? '');
+  const time = typeof entry.time === 'string' ? entry.time.slice(11, 23) : '';
+  const fields = Object.entries(entry)
+    .filter(([key]) => !OMITTED.has(key))
+    .map(([key, value]) => `${key}=${fieldText(value)}`)
+    .join(' ');
+  const label = level.toUpperCase().padEnd(5);
+  const paint = (code: string | undefined, text: string): string => (color && code ? `${code}${text}${RESET}` : text);
+  return [paint(DIM, time), paint(LEVEL_COLORS[level], label), String(entry.msg ?? ''), fields ? paint(DIM, fields) : '']
+    .filter((part) => part !== '')
+    .join(' ');
+}
+
+function fieldText(value: unknown): string {
+  if (typeof value === 'string') return /^[\w.:/@+-]+$/.test(value) ? value : JSON.stringify(value);
+  return JSON.stringify(value) ?? String(value);
 }

@@ -11,12 +11,24 @@ import { EXPORTER_VERSION } from '../package-info.js';
 export type RunStatus = 'running' | 'succeeded' | 'partial' | 'failed' | 'interrupted' | 'abandoned';
 export type ClusterStatus = 'running' | 'succeeded' | 'incomplete' | 'failed' | 'interrupted' | 'abandoned';
 
-export async function startRun(pool: pg.Pool, sourceTimeZone: string, clustersTotal: number): Promise<number> {
+/** Which scheduled export a run belongs to: the shards of one Indexed Job share the id. */
+export interface RunGroup {
+  readonly id: string;
+  readonly shardIndex: number;
+  readonly shardCount: number;
+}
+
+export async function startRun(
+  pool: pg.Pool,
+  sourceTimeZone: string,
+  clustersTotal: number,
+  group: RunGroup | null = null,
+): Promise<number> {
   // Not retried: a retry after a lost COMMIT acknowledgement would open a second run row.
   const result = await pool.query<{ run_id: string }>(
-    `INSERT INTO dws.export_runs (exporter_version, hostname, source_time_zone, clusters_total)
-     VALUES ($1, $2, $3, $4) RETURNING run_id`,
-    [EXPORTER_VERSION, hostname(), sourceTimeZone, clustersTotal],
+    `INSERT INTO dws.export_runs (exporter_version, hostname, source_time_zone, clusters_total, run_group_id, shard_index, shard_count)
+     VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING run_id`,
+    [EXPORTER_VERSION, hostname(), sourceTimeZone, clustersTotal, group?.id ?? null, group?.shardIndex ?? 0, group?.shardCount ?? 1],
   );
   return Number(result.rows[0]?.run_id);
 }

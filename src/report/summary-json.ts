@@ -1,0 +1,213 @@
+/**
+ * The run's result as one machine-readable document (--summary-json PATH,
+ * or stdout with --output json): what a scheduler's XCom, an alert or a
+ * dashboard needs without parsing logs. Also written when the run could not
+ * start (bad config, database down), with `status: "error"`. Versioned by
+ * `schemaVersion`; fields are only ever added. Never contains credentials.
+ */
+import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { ExporterError } from '../errors.js';
+import type { RunReport } from '../export/run-export.js';
+import type { ShardSpec } from '../plan/shard.js';
+import { ExitCode, type ExitCodeValue } from './exit-codes.js';
+
+export const SUMMARY_SCHEMA_VERSION = 1;
+
+export type SummaryStatus = RunReport['status'] | 'error';
+
+/** What an exit code means, as a word automation can switch on. */
+export type Outcome =
+  | 'succeeded'
+  | 'partial'
+  | 'failed'
+  | 'usage_or_config'
+  | 'database'
+  | 'auth'
+  | 'interrupted'
+  | 'internal_error';
+
+export interface ClusterSummary {
+  readonly projectId: string;
+  readonly clusterId: string;
+  readonly status: string;
+  readonly apiCount: number | null;
+  readonly tasksFetched: number;
+  readonly rowsInserted: number;
+  readonly rowsUpdated: number;
+  readonly rowsUnchanged: number;
+  readonly pages: number;
+  readonly requests: number;
+  readonly retries: number;
+  readonly durationMs: number;
+  readonly offsetMode: string | null;
+  readonly stopReason: string | null;
+  readonly error: {
+    readonly code: string;
+    readonly message: string;
+    readonly httpStatus: number | null;
+    readonly apiErrorCode: string | null;
+    readonly requestId: string | null;
+  } | null;
+}
+
+export interface RunSummaryDocument {
+  readonly schemaVersion: typeof SUMMARY_SCHEMA_VERSION;
+  readonly exporterVersion: string;
+  /** null when the run failed before opening the ledger. */
+  readonly runId: number | null;
+  readonly runGroupId: string;
+  readonly shard: { readonly index: number; readonly count: number };
+  readonly status: SummaryStatus;
+  readonly exitCode: number;
+  readonly outcome: Outcome;
+  /** Whether running again soon may help (see `retryableExitCode`). */
+  readonly retryable: boolean;
+  readonly startedAt: string;
+  readonly finishedAt: string;
+  readonly durationMs: number;
+  readonly totals: {
+    readonly clustersPlanned: number;
+    readonly clustersOk: number;
+    readonly clustersIncomplete: number;
+    readonly clustersFailed: number;
+    readonly tasksFetched: number;
+    readonly rowsInserted: number;
+    readonly rowsUpdated: number;
+    readonly rowsUnchanged: number;
+    readonly apiRequests: number;
+    readonly apiRetries: number;
+  } | null;
+  /** Clusters the run got to (not those an interruption kept from starting). */
+  readonly clusters: readonly ClusterSummary[];
+  /** Why the run as a whole failed (status "error"); null otherwise. */
+  readonly error: { readonly code: string; readonly message: string } | null;
+}
+
+export interface SummaryContext {
+  readonly exporterVersion: string;
+  readonly runGroupId: string;
+  readonly shard: ShardSpec;
+  readonly startedAt: Date;
+  readonly finishedAt: Date;
+  /** Clusters planned for this shard, when known. */
+  readonly clustersPlanned: number | null;
+}
+
+export function outcomeOf(exitCode: number): Outcome {
+  switch (exitCode) {
+    case ExitCode.OK:
+      return 'succeeded';
+    case ExitCode.PARTIAL:
+      return 'partial';
+    case ExitCode.FAILED:
+      return 'failed';
+    case ExitCode.USAGE_OR_CONFIG:
+      return 'usage_or_config';
+    case ExitCode.DATABASE:
+      return 'database';
+    case ExitCode.AUTH:
+      return 'auth';
+    case ExitCode.INTERRUPTED_SIGINT:
+    case ExitCode.INTERRUPTED_SIGTERM:
+      return 'interrupted';
+    default:
+      return 'internal_error';
+  }
+}
+
+/**
+ * Whether a rerun soon may help: partial and failed runs (API trouble),
+ * database trouble, interruptions, internal errors. Not config/usage errors
+ * (fix the deployment) and not auth errors (the API gateway locks an access
+ * key after repeated failures: never retry those in a loop).
+ */
+export function retryableExitCode(exitCode: number): boolean {
+  return exitCode !== ExitCode.OK && exitCode !== ExitCode.USAGE_OR_CONFIG && exitCode !== ExitCode.AUTH;
+}
+
+export function summaryFromReport(report: RunReport, context: SummaryContext): RunSummaryDocument {
+  const t = report.totals;
+  return {
+    ...header(context, report.exitCode),
+    runId: report.runId,
+    status: report.status,
+    durationMs: Math.round(report.durationMs),
+    totals: {
+      clustersPlanned: context.clustersPlanned ?? report.clusters.length,
+      clustersOk: t.clustersOk,
+      clustersIncomplete: t.clustersIncomplete,
+      clustersFailed: t.clustersFailed,
+      tasksFetched: t.tasksFetched,
+      rowsInserted: t.rowsInserted,
+      rowsUpdated: t.rowsUpdated,
+      rowsUnchanged: t.rowsUnchanged,
+      apiRequests: t.apiRequests,
+      apiRetries: t.apiRetries,
+    },
+    clusters: report.clusters.map((c) => ({
+      projectId: c.projectId,
+      clusterId: c.clusterId,
+      status: c.status,
+      apiCount: c.apiCount,
+      tasksFetched: c.tasksFetched,
+      rowsInserted: c.rows.inserted,
+      rowsUpdated: c.rows.updated,
+      rowsUnchanged: c.rows.unchanged,
+      pages: c.pages,
+      requests: c.requests,
+      retries: c.retries,
+      durationMs: Math.round(c.durationMs),
+      offsetMode: c.offsetMode,
+      stopReason: c.stopReason,
+      error: c.error
+        ? {
+            code: c.error.code,
+            message: c.error.message,
+            httpStatus: c.error.httpStatus,
+            apiErrorCode: c.error.apiErrorCode,
+            requestId: c.error.requestId,
+          }
+        : null,
+    })),
+    error: null,
+  };
+}
+
+/** For a run that ended in an exception (the CLI prints it and exits with `exitCode`). */
+export function summaryFromError(error: unknown, exitCode: ExitCodeValue, context: SummaryContext): RunSummaryDocument {
+  return {
+    ...header(context, exitCode),
+    runId: null,
+    status: 'error',
+    durationMs: Math.max(0, context.finishedAt.getTime() - context.startedAt.getTime()),
+    totals: null,
+    clusters: [],
+    error:
+      error instanceof ExporterError
+        ? { code: error.code, message: error.message }
+        : { code: 'INTERNAL', message: error instanceof Error ? error.message : String(error) },
+  };
+}
+
+function header(context: SummaryContext, exitCode: number) {
+  return {
+    schemaVersion: SUMMARY_SCHEMA_VERSION,
+    exporterVersion: context.exporterVersion,
+    runGroupId: context.runGroupId,
+    shard: { index: context.shard.index, count: context.shard.count },
+    exitCode,
+    outcome: outcomeOf(exitCode),
+    retryable: retryableExitCode(exitCode),
+    startedAt: context.startedAt.toISOString(),
+    finishedAt: context.finishedAt.toISOString(),
+  } as const;
+}
+
+/** Writes the document atomically (temporary file, then rename), creating the directory if needed. */
+export async function writeSummaryJson(path: string, document: RunSummaryDocument): Promise<void> {
+  await mkdir(dirname(path), { recursive: true });
+  const temporary = `${path}.${process.pid}.tmp`;
+  await writeFile(temporary, `${JSON.stringify(document, null, 2)}\n`, { mode: 0o644 });
+  await rename(temporary, path);
+}
