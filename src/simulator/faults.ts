@@ -7,6 +7,7 @@
  * rows, short or empty pages, ignored offset, tasks appended mid-walk).
  */
 import type { SimCluster, SimFleet, SimTask } from './fleet.js';
+import { seededRandom } from './random.js';
 
 export interface FaultSpec {
   /** Seed of the fault dice (default 1). */
@@ -67,17 +68,6 @@ export interface FaultCounters {
 
 const SERVER_ERRORS = [500, 502, 503, 504] as const;
 
-/** mulberry32: small, fast, good enough for dice. */
-function dice(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export class FaultInjector {
   readonly counters: FaultCounters = { injected: Object.create(null) as Record<string, number>, appendedTasks: 0 };
@@ -85,7 +75,7 @@ export class FaultInjector {
   private tasksRequests = 0;
 
   constructor(private readonly spec: FaultSpec) {
-    this.roll = dice(spec.seed ?? 1);
+    this.roll = seededRandom(spec.seed ?? 1);
   }
 
   private hit(rate: number | undefined): boolean {

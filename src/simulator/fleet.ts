@@ -5,6 +5,7 @@
  * Generation avoids Date objects and string templates per task so that a
  * million tasks take well under a few seconds.
  */
+import { mulberry32 } from './random.js';
 
 /** Exactly what the API returns for one task. A fault may add odd fields. */
 export interface SimTask {
@@ -104,17 +105,6 @@ const SECONDS_PER_DAY = 86_400;
 const SPAN_SECONDS = 2 * 365 * SECONDS_PER_DAY;
 const PAD2 = Array.from({ length: 100 }, (_, i) => String(i).padStart(2, '0'));
 
-/** mulberry32: tiny, fast, good enough for test data; returns uint32. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (t ^ (t >>> 14)) >>> 0;
-  };
-}
 
 class Rng {
   private readonly next: () => number;

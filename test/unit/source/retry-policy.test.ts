@@ -5,6 +5,7 @@
  * drives it: `callback(null)` = retry, `callback(err)` = give up; undici's
  * `state.counter` is 1 on the first retry decision.
  */
+import { seededRandom } from '../../../src/simulator/random.js';
 import type { RetryHandler } from 'undici';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
@@ -17,16 +18,6 @@ import {
   type RetryPolicy,
 } from '../../../src/source/retry-policy.js';
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const ALMOST_ONE = 1 - Number.EPSILON;
 
@@ -53,7 +44,7 @@ describe('backoffDelay (full jitter)', () => {
   });
 
   it('is an integer within [0, min(max, min·2^(attempt-1))] for 5000 seeded draws', () => {
-    const random = mulberry32(99);
+    const random = seededRandom(99);
     for (let i = 0; i < 5000; i += 1) {
       const attempt = 1 + (i % 12);
       const delay = backoffDelay(policy, attempt, random);

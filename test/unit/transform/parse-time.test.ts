@@ -5,6 +5,7 @@
  * Date.UTC + a per-hour offset cache) is checked against luxon, which owns the
  * zone rules, on a few thousand generated timestamps.
  */
+import { seededRandom } from '../../../src/simulator/random.js';
 import { DateTime, Settings } from 'luxon';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { parseApiTime } from '../../../src/transform/parse-time.js';
@@ -15,17 +16,6 @@ function iso(raw: string, zone: string): string | null {
   return parsed.ok ? parsed.instant.toISOString() : null;
 }
 
-/** Deterministic generator (mulberry32): the same cases on every run. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const pad = (n: number, width = 2): string => String(n).padStart(width, '0');
 
@@ -217,7 +207,7 @@ describe('cross-check against luxon on generated timestamps (seeded)', () => {
   }
 
   it('the UTC fast path agrees with luxon on 5000 timestamps (valid and invalid), both separators', () => {
-    const random = mulberry32(20230615);
+    const random = seededRandom(20230615);
     let valid = 0;
     for (let i = 0; i < 5000; i += 1) {
       const [y, mo, d, h, mi, s] = randomParts(random);
@@ -276,7 +266,7 @@ describe('cross-check against luxon on generated timestamps (seeded)', () => {
 
   it('the cached per-hour offsets agree with luxon on 3000 timestamps per zone, DST zones included', () => {
     const zones = ['Asia/Shanghai', 'Europe/Berlin', 'America/New_York', 'America/Sao_Paulo', 'Australia/Lord_Howe', 'Asia/Kolkata'];
-    const random = mulberry32(42);
+    const random = seededRandom(42);
     for (const zone of zones) {
       for (let i = 0; i < 3000; i += 1) {
         const [, month, day, , minute, second] = randomParts(random);

@@ -3,6 +3,7 @@
  * null (or '' for key fields) and is named in `issues`. naturalKey/rawTaskKey
  * identify a task within a cluster without building the row.
  */
+import { seededRandom } from '../../../src/simulator/random.js';
 import { describe, expect, it } from 'vitest';
 import type { RawTask } from '../../../src/source/task-page.js';
 import { naturalKey, rawTaskKey, toTaskRow, type RowContext } from '../../../src/transform/task-row.js';
@@ -32,16 +33,6 @@ function fromJson(json: string): RawTask {
   return JSON.parse(json) as RawTask;
 }
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('a complete, finished task', () => {
   it('maps every documented field, with instants read in the configured zone', () => {
@@ -333,7 +324,7 @@ describe('issues', () => {
   });
 
   it('on many generated odd tasks, never repeat and never throw', () => {
-    const random = mulberry32(7);
+    const random = seededRandom(7);
     const values: unknown[] = [null, undefined, '', ' ', 'x', `a${NUL}b`, 0, 1.5, true, [], [NUL], {}, { k: NUL }, '2023-06-15 08:00:00'];
     const pick = (): unknown => values[Math.floor(random() * values.length)];
     for (let i = 0; i < 2000; i += 1) {
@@ -387,7 +378,7 @@ describe('the natural key', () => {
   });
 
   it('rawTaskKey agrees with naturalKey(toTaskRow(...)) on 2000 generated tasks', () => {
-    const random = mulberry32(11);
+    const random = seededRandom(11);
     const values: unknown[] = [null, undefined, '', 'Create', 'lc', `n${NUL}`, 3, false, { a: NUL }, ['x'], '2023-06-15 08:00:00'];
     const pick = (): unknown => values[Math.floor(random() * values.length)];
     for (let i = 0; i < 2000; i += 1) {

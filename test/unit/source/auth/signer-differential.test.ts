@@ -21,6 +21,7 @@
  * last describe block) we keep the documented behaviour and assert that the
  * ordering is the only difference.
  */
+import { seededRandom } from '../../../../src/simulator/random.js';
 import { createHmac } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -57,21 +58,11 @@ const { AKSKSigner } = require('@huaweicloud/huaweicloud-sdk-core/auth/AKSKSigne
 // ---------------------------------------------------------------------------
 // Deterministic generator (mulberry32).
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 class Gen {
   private readonly next: () => number;
   constructor(seed: number) {
-    this.next = mulberry32(seed);
+    this.next = seededRandom(seed);
   }
   int(n: number): number {
     return Math.floor(this.next() * n);
