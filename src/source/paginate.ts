@@ -117,12 +117,12 @@ export async function walkTasks(
     return page;
   };
   /** Hands new tasks to the sink; returns how many leading tasks this walk had already met. */
-  const accept = async (tasks: readonly RawTask[]): Promise<number> => {
+  const accept = async (tasks: readonly RawTask[], keys: readonly string[] = tasks.map(keyOf)): Promise<number> => {
     const fresh: RawTask[] = [];
     let leadingRepeats = 0;
     let leading = true;
-    for (const task of tasks) {
-      const key = keyOf(task);
+    for (const [i, task] of tasks.entries()) {
+      const key = keys[i] as string;
       if (leading && walkSeen.has(key)) leadingRepeats += 1;
       else leading = false;
       walkSeen.add(key);
@@ -149,7 +149,8 @@ export async function walkTasks(
   const finished = (): boolean => apiCount !== null && seen.size >= apiCount && !lastPageFull;
 
   const first = await fetchPage(0);
-  await accept(first.tasks);
+  const firstKeys = first.tasks.map(keyOf);
+  await accept(first.tasks, firstKeys);
   if (first.tasks.length === 0) return summary('empty_page');
   // A short first page with more to come (or maybe more: no count) reveals the server's cap.
   if (first.tasks.length < limit && (apiCount === null || first.tasks.length < apiCount)) {
@@ -158,13 +159,14 @@ export async function walkTasks(
   }
   rowsRead = first.tasks.length;
   lastPageFull = first.tasks.length >= limit;
-  previousKeys = first.tasks.map(keyOf);
+  previousKeys = firstKeys;
 
   if (mode === null && !finished()) {
     if (signal?.aborted) return summary('interrupted');
     const probe = await fetchPage(1);
     // Offset 1 answered with the first page again: the server ignores offset.
-    if (sameKeys(probe.tasks.map(keyOf), previousKeys)) return summary('no_progress');
+    const probeKeys = probe.tasks.map(keyOf);
+    if (sameKeys(probeKeys, previousKeys)) return summary('no_progress');
     const detected = detectMode(first.tasks, probe.tasks, limit, keyOf);
     mode = detected.mode;
     // Only a clear answer speaks for the whole endpoint.
@@ -175,8 +177,8 @@ export async function walkTasks(
     pageIndex = 1;
     lastPageFull = advanced >= limit;
     confirmCap(probe.tasks.length);
-    previousKeys = probe.tasks.map(keyOf);
-    await accept(probe.tasks);
+    previousKeys = probeKeys;
+    await accept(probe.tasks, probeKeys);
   }
 
   if (options.pageConcurrency > 1 && mode !== null && apiCount !== null && !finished()) {
@@ -219,7 +221,7 @@ export async function walkTasks(
     // The same page again: the server ignores offset. Stop instead of looping.
     if (sameKeys(keys, previousKeys)) return summary('no_progress');
     previousKeys = keys;
-    const leadingRepeats = await accept(page.tasks);
+    const leadingRepeats = await accept(page.tasks, keys);
     // Rows this walk already met at the top of a page (a repeated row, or
     // earlier rows shifted down) do not move the offset.
     const advanced = page.tasks.length - leadingRepeats;

@@ -8,6 +8,10 @@ import { z } from 'zod';
 
 export type RawTask = Readonly<Record<string, unknown>>;
 
+function isPlainObject(value: unknown): value is RawTask {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
 export interface TasksPage {
   readonly tasks: readonly RawTask[];
   /** Total the API reports; null when it sent none (then we page until empty). */
@@ -24,7 +28,9 @@ const countSchema = z.unknown().transform((value): number | null => {
 });
 
 const pageSchema = z.looseObject({
-  logical_cluster_tasks: z.array(z.record(z.string(), z.unknown()), {
+  // Each task only has to be an object here (checked without walking its
+  // fields: this runs for every task); the transform reads the fields.
+  logical_cluster_tasks: z.array(z.custom<RawTask>(isPlainObject), {
     error: (issue) =>
       issue.input === undefined ? 'missing "logical_cluster_tasks"' : '"logical_cluster_tasks" is not an array of objects',
   }),
