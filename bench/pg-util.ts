@@ -1,0 +1,182 @@
+/** PostgreSQL helpers for the benchmark: fresh databases, migrations, table statistics. */
+import { setTimeout as sleep } from 'node:timers/promises';
+import pg from 'pg';
+import { migrate } from '../src/warehouse/migrate.js';
+
+export function withDatabaseName(url: string, name: string): string {
+  const parsed = new URL(url);
+  parsed.pathname = `/${name}`;
+  return parsed.toString();
+}
+
+async function withClient<T>(url: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: url, application_name: 'dws-bench' });
+  await client.connect();
+  try {
+    return await work(client);
+  } finally {
+    await client.end();
+  }
+}
+
+export interface BenchDatabase {
+  readonly name: string;
+  readonly url: string;
+  drop(): Promise<void>;
+}
+
+let counter = 0;
+
+/** A fresh database with the exporter's migrations applied (not timed). */
+export async function createBenchDatabase(adminUrl: string, label: string, keep: boolean): Promise<BenchDatabase> {
+  const name = `bench_${label.replace(/[^a-z0-9_]/gi, '_').toLowerCase()}_${process.pid}_${counter++}`;
+  await withClient(adminUrl, (c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).then(() => c.query(`CREATE DATABASE ${name}`)));
+  const url = withDatabaseName(adminUrl, name);
+  await withClient(url, (c) => migrate(c).then(() => undefined));
+  return {
+    name,
+    url,
+    drop: async () => {
+      if (keep) return;
+      await withClient(adminUrl, (c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
+    },
+  };
+}
+
+export async function serverVersion(adminUrl: string): Promise<string> {
+  return withClient(adminUrl, async (c) => {
+    const r = await c.query<{ v: string }>('SELECT version() AS v');
+    return r.rows[0]?.v ?? 'unknown';
+  });
+}
+
+export async function serverSettings(adminUrl: string): Promise<Record<string, string>> {
+  return withClient(adminUrl, async (c) => {
+    const r = await c.query<{ name: string; setting: string; unit: string | null }>(
+      `SELECT name, setting, unit FROM pg_settings
+        WHERE name IN ('shared_buffers', 'work_mem', 'synchronous_commit', 'fsync', 'max_wal_size', 'wal_level')`,
+    );
+    return Object.fromEntries(r.rows.map((row) => [row.name, row.unit ? `${row.setting} (${row.unit})` : row.setting]));
+  });
+}
+
+export interface TupleStats {
+  /** dws.logical_cluster_tasks: n_tup_ins, n_tup_upd, n_tup_hot_upd, n_live_tup. */
+  readonly inserted: number;
+  readonly updated: number;
+  readonly hotUpdated: number;
+  readonly live: number;
+  /** The whole database (pg_stat_database): committed transactions, rows inserted/updated in any table. */
+  readonly xactCommit: number;
+  readonly dbInserted: number;
+  readonly dbUpdated: number;
+}
+
+async function readTupleStats(c: pg.Client): Promise<TupleStats> {
+  // stats_fetch_consistency = cache (default) snapshots per transaction: start afresh.
+  await c.query('SELECT pg_stat_clear_snapshot()');
+  const r = await c.query<{ ins: string; upd: string; hot: string; live: string }>(
+    `SELECT n_tup_ins AS ins, n_tup_upd AS upd, n_tup_hot_upd AS hot, n_live_tup AS live
+       FROM pg_stat_user_tables WHERE schemaname = 'dws' AND relname = 'logical_cluster_tasks'`,
+  );
+  const row = r.rows[0];
+  const d = await c.query<{ xact: string; ins: string; upd: string }>(
+    `SELECT xact_commit AS xact, tup_inserted AS ins, tup_updated AS upd
+       FROM pg_stat_database WHERE datname = current_database()`,
+  );
+  const db = d.rows[0];
+  return {
+    inserted: Number(row?.ins ?? 0),
+    updated: Number(row?.upd ?? 0),
+    hotUpdated: Number(row?.hot ?? 0),
+    live: Number(row?.live ?? 0),
+    xactCommit: Number(db?.xact ?? 0),
+    dbInserted: Number(db?.ins ?? 0),
+    dbUpdated: Number(db?.upd ?? 0),
+  };
+}
+
+/**
+ * n_tup_ins / n_tup_upd of dws.logical_cluster_tasks once every other
+ * backend of this database has gone. Since PostgreSQL 15 a backend flushes
+ * its table counters to shared memory when its transaction ends (at most once
+ * a second while busy) and at exit; pg_stat_force_next_flush() only affects
+ * the calling backend, so it cannot help for the exporter's connections. We
+ * therefore wait until the exporter's backends have left pg_stat_activity,
+ * then poll until two reads 250 ms apart agree (at most ~10 s).
+ */
+export async function settledTupleStats(url: string): Promise<TupleStats & { readonly waitedMs: number }> {
+  return withClient(url, async (c) => {
+    const started = performance.now();
+    const deadline = started + 10_000;
+    for (;;) {
+      const r = await c.query<{ n: string }>(
+        'SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()',
+      );
+      if (Number(r.rows[0]?.n ?? 0) === 0 || performance.now() > deadline) break;
+      await sleep(100);
+    }
+    let previous = await readTupleStats(c);
+    for (;;) {
+      await sleep(250);
+      const current = await readTupleStats(c);
+      const same =
+        current.inserted === previous.inserted && current.updated === previous.updated && current.dbUpdated === previous.dbUpdated;
+      previous = current;
+      if (same || performance.now() > deadline) break;
+    }
+    return { ...previous, waitedMs: performance.now() - started };
+  });
+}
+
+export interface LedgerRun {
+  readonly status: string;
+  readonly tasksFetched: number;
+  readonly rowsInserted: number;
+  readonly rowsUpdated: number;
+  readonly rowsUnchanged: number;
+  readonly apiRequests: number;
+  readonly apiRetries: number;
+  readonly clustersOk: number;
+  readonly clustersTotal: number;
+  /** finished_at - started_at as the exporter recorded it. */
+  readonly ledgerMs: number;
+}
+
+/** The most recent run in the ledger. */
+export async function lastRun(url: string): Promise<LedgerRun | null> {
+  return withClient(url, async (c) => {
+    const r = await c.query<Record<string, string>>(
+      `SELECT status, tasks_fetched, rows_inserted, rows_updated, rows_unchanged, api_requests, api_retries,
+              clusters_ok, clusters_total,
+              extract(epoch FROM finished_at - started_at) * 1000 AS ledger_ms
+         FROM dws.export_runs ORDER BY run_id DESC LIMIT 1`,
+    );
+    const row = r.rows[0];
+    if (!row) return null;
+    return {
+      status: String(row.status),
+      tasksFetched: Number(row.tasks_fetched),
+      rowsInserted: Number(row.rows_inserted),
+      rowsUpdated: Number(row.rows_updated),
+      rowsUnchanged: Number(row.rows_unchanged),
+      apiRequests: Number(row.api_requests),
+      apiRetries: Number(row.api_retries),
+      clustersOk: Number(row.clusters_ok),
+      clustersTotal: Number(row.clusters_total),
+      ledgerMs: Number(row.ledger_ms),
+    };
+  });
+}
+
+export async function countTasks(url: string): Promise<number> {
+  return withClient(url, async (c) => {
+    const r = await c.query<{ n: string }>('SELECT count(*) AS n FROM dws.logical_cluster_tasks');
+    return Number(r.rows[0]?.n ?? 0);
+  });
+}
+
+/** CHECKPOINT so a run does not pay for the previous run's dirty buffers (superuser only; ignored otherwise). */
+export async function checkpoint(adminUrl: string): Promise<void> {
+  await withClient(adminUrl, (c) => c.query('CHECKPOINT')).catch(() => undefined);
+}
