@@ -16,7 +16,7 @@
 import type pg from 'pg';
 import type { Logger } from '../report/logger.js';
 import type { TaskRow } from '../transform/task-row.js';
-import { copyAndMerge } from './copy-tasks.js';
+import { copyAndMerge, encodeCopy } from './copy-tasks.js';
 import { withDbRetry, type DbRetryPolicy } from './db-retry.js';
 import type { ClusterBatchCounts } from './merge-tasks-sql.js';
 import { unnestAndMerge } from './upsert-tasks.js';
@@ -146,12 +146,13 @@ export class TaskWriter {
   private commit(rows: readonly TaskRow[]): Promise<ClusterBatchCounts[]> {
     const useCopy =
       this.copyAllowed && (this.options.method === 'copy' || rows.length >= AUTO_COPY_MIN_ROWS);
+    const chunks = useCopy ? encodeCopy(rows) : [];
     return withDbRetry(this.options.retry, () =>
       this.transaction(async (client) => {
         if (!useCopy) return unnestAndMerge(client, rows, this.options.runId);
         try {
           await client.query('SAVEPOINT copy_path');
-          return await copyAndMerge(client, rows, this.options.runId);
+          return await copyAndMerge(client, chunks, this.options.runId);
         } catch (error) {
           if ((error as { code?: unknown }).code !== INSUFFICIENT_PRIVILEGE) throw error;
           this.copyAllowed = false;
