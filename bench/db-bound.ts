@@ -13,54 +13,13 @@ import { createReadStream } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
+import { createStageSql } from '../src/warehouse/copy-tasks.js';
+import { upsertTasksSql } from '../src/warehouse/merge-tasks-sql.js';
 
-const STAGE_DDL = `
-CREATE TEMP TABLE bench_stage (
-    project_id           text        NOT NULL,
-    cluster_id           text        NOT NULL,
-    logical_cluster_name text        NOT NULL,
-    task_type            text        NOT NULL,
-    start_time_raw       text        NOT NULL,
-    start_time           timestamptz,
-    end_time_raw         text,
-    end_time             timestamptz,
-    duration_seconds     double precision,
-    is_running           boolean     NOT NULL,
-    result               text,
-    log                  text,
-    parse_issues         text[]      NOT NULL,
-    extra                jsonb
-)`;
+const STAGE_DDL = createStageSql('bench_stage');
 
 /** The exporter's upsert, minus its DISTINCT ON (the file has no duplicates) and ledger counters. */
-const INSERT_SQL = `
-INSERT INTO dws.logical_cluster_tasks AS t (
-    project_id, cluster_id, logical_cluster_name, task_type, start_time_raw,
-    start_time, end_time_raw, end_time, duration_seconds, is_running,
-    result, log, parse_issues, extra, first_run_id, last_run_id)
-SELECT project_id, cluster_id, logical_cluster_name, task_type, start_time_raw,
-       start_time, end_time_raw, end_time, duration_seconds, is_running,
-       result, log, parse_issues, extra, $1, $1
-  FROM bench_stage
-ON CONFLICT ON CONSTRAINT logical_cluster_tasks_natural_key DO UPDATE SET
-    project_id       = EXCLUDED.project_id,
-    start_time       = EXCLUDED.start_time,
-    end_time_raw     = EXCLUDED.end_time_raw,
-    end_time         = EXCLUDED.end_time,
-    duration_seconds = EXCLUDED.duration_seconds,
-    is_running       = EXCLUDED.is_running,
-    result           = EXCLUDED.result,
-    log              = EXCLUDED.log,
-    parse_issues     = EXCLUDED.parse_issues,
-    extra            = EXCLUDED.extra,
-    last_seen_at     = now(),
-    last_run_id      = EXCLUDED.last_run_id
-WHERE (t.project_id, t.start_time, t.end_time_raw, t.end_time, t.duration_seconds, t.is_running,
-       t.result, t.log, t.parse_issues, t.extra)
-      IS DISTINCT FROM
-      (EXCLUDED.project_id, EXCLUDED.start_time, EXCLUDED.end_time_raw, EXCLUDED.end_time,
-       EXCLUDED.duration_seconds, EXCLUDED.is_running, EXCLUDED.result, EXCLUDED.log,
-       EXCLUDED.parse_issues, EXCLUDED.extra)`;
+const INSERT_SQL = upsertTasksSql('bench_stage');
 
 export interface DbBoundResult {
   readonly totalMs: number;

@@ -13,8 +13,10 @@ import { mergeTasksSql, readBatchCounts, type BatchCountsRow, type ClusterBatchC
 
 export const STAGE_TABLE = 'dws_stage_tasks';
 
-const CREATE_STAGE_SQL = `
-CREATE TEMP TABLE IF NOT EXISTS ${STAGE_TABLE} (
+/** The staging table: the batch's columns, session-local, emptied at commit. */
+export function createStageSql(table: string): string {
+  return `
+CREATE TEMP TABLE IF NOT EXISTS ${table} (
     project_id           text        NOT NULL,
     cluster_id           text        NOT NULL,
     logical_cluster_name text        NOT NULL,
@@ -30,6 +32,9 @@ CREATE TEMP TABLE IF NOT EXISTS ${STAGE_TABLE} (
     parse_issues         text[]      NOT NULL,
     extra                jsonb
 ) ON COMMIT DELETE ROWS`;
+}
+
+const CREATE_STAGE_SQL = createStageSql(STAGE_TABLE);
 
 const COPY_SQL = `COPY ${STAGE_TABLE} FROM STDIN`;
 

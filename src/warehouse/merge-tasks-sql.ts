@@ -9,6 +9,45 @@
  *   the ledger never claims rows that were rolled back.
  * `$1` is the run id; `staged` must yield the stage table's columns.
  */
+/**
+ * INSERT … ON CONFLICT … DO UPDATE … WHERE IS DISTINCT FROM from `source`
+ * (a relation with the stage table's columns), run id in `$1`. Shared with
+ * the benchmark's DB bound, which must measure exactly this statement.
+ */
+export function upsertTasksSql(source: string): string {
+  return `INSERT INTO dws.logical_cluster_tasks AS t (
+    project_id, cluster_id, logical_cluster_name, task_type, start_time_raw,
+    start_time, end_time_raw, end_time, duration_seconds, is_running,
+    result, log, parse_issues, extra, first_run_id, last_run_id)
+SELECT project_id, cluster_id, logical_cluster_name, task_type, start_time_raw,
+       start_time, end_time_raw, end_time, duration_seconds, is_running,
+       result, log, parse_issues, extra, $1, $1
+  FROM ${source}
+ON CONFLICT ON CONSTRAINT logical_cluster_tasks_natural_key DO UPDATE SET
+    project_id       = EXCLUDED.project_id,
+    start_time       = EXCLUDED.start_time,
+    end_time_raw     = EXCLUDED.end_time_raw,
+    end_time         = EXCLUDED.end_time,
+    duration_seconds = EXCLUDED.duration_seconds,
+    is_running       = EXCLUDED.is_running,
+    result           = EXCLUDED.result,
+    log              = EXCLUDED.log,
+    parse_issues     = EXCLUDED.parse_issues,
+    extra            = EXCLUDED.extra,
+    last_seen_at     = now(),
+    last_run_id      = EXCLUDED.last_run_id
+WHERE (t.project_id, t.start_time, t.end_time_raw, t.end_time, t.duration_seconds, t.is_running,
+       t.result, t.log, t.parse_issues, t.extra)
+      IS DISTINCT FROM
+      (EXCLUDED.project_id, EXCLUDED.start_time, EXCLUDED.end_time_raw, EXCLUDED.end_time,
+       EXCLUDED.duration_seconds, EXCLUDED.is_running, EXCLUDED.result, EXCLUDED.log,
+       EXCLUDED.parse_issues, EXCLUDED.extra)`;
+}
+
+function indent(text: string, prefix: string): string {
+  return text.replace(/\n/g, `\n${prefix}`);
+}
+
 export function mergeTasksSql(staged: string): string {
   return `
 WITH staged AS (
@@ -16,33 +55,7 @@ WITH staged AS (
       FROM (${staged}) AS s
      ORDER BY cluster_id, logical_cluster_name, task_type, start_time_raw
 ), upserted AS (
-    INSERT INTO dws.logical_cluster_tasks AS t (
-        project_id, cluster_id, logical_cluster_name, task_type, start_time_raw,
-        start_time, end_time_raw, end_time, duration_seconds, is_running,
-        result, log, parse_issues, extra, first_run_id, last_run_id)
-    SELECT project_id, cluster_id, logical_cluster_name, task_type, start_time_raw,
-           start_time, end_time_raw, end_time, duration_seconds, is_running,
-           result, log, parse_issues, extra, $1, $1
-      FROM staged
-    ON CONFLICT ON CONSTRAINT logical_cluster_tasks_natural_key DO UPDATE SET
-        project_id       = EXCLUDED.project_id,
-        start_time       = EXCLUDED.start_time,
-        end_time_raw     = EXCLUDED.end_time_raw,
-        end_time         = EXCLUDED.end_time,
-        duration_seconds = EXCLUDED.duration_seconds,
-        is_running       = EXCLUDED.is_running,
-        result           = EXCLUDED.result,
-        log              = EXCLUDED.log,
-        parse_issues     = EXCLUDED.parse_issues,
-        extra            = EXCLUDED.extra,
-        last_seen_at     = now(),
-        last_run_id      = EXCLUDED.last_run_id
-    WHERE (t.project_id, t.start_time, t.end_time_raw, t.end_time, t.duration_seconds, t.is_running,
-           t.result, t.log, t.parse_issues, t.extra)
-          IS DISTINCT FROM
-          (EXCLUDED.project_id, EXCLUDED.start_time, EXCLUDED.end_time_raw, EXCLUDED.end_time,
-           EXCLUDED.duration_seconds, EXCLUDED.is_running, EXCLUDED.result, EXCLUDED.log,
-           EXCLUDED.parse_issues, EXCLUDED.extra)
+    ${indent(upsertTasksSql('staged'), '    ')}
     RETURNING t.cluster_id, (t.xmax = 0) AS inserted
 ), written AS (
     SELECT cluster_id,
