@@ -5,21 +5,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ExitCode } from '../../src/report/exit-codes.js';
-import { SimFleet, startSimulator, type Simulator, type SimulatorOptions } from '../../src/simulator/index.js';
+import { SimFleet } from '../../src/simulator/index.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
-import { TEST_TOKEN, exportOnce, fleetConfig, fleetTasks, storedTasks } from '../support/exporter.js';
-
-async function withSimulator<T>(
-  options: Omit<SimulatorOptions, 'auth'>,
-  body: (simulator: Simulator) => Promise<T>,
-): Promise<T> {
-  const simulator = await startSimulator({ ...options, auth: { token: TEST_TOKEN } });
-  try {
-    return await body(simulator);
-  } finally {
-    await simulator.close();
-  }
-}
+import { exportOnce, fleetConfig, fleetTasks, storedTasks, withSimulator } from '../support/exporter.js';
 
 describe('export of a 50-cluster fleet (page cap 50, 0-2,000 tasks per cluster)', () => {
   const fleet = SimFleet.generate({ seed: 7, projects: 2, clustersPerProject: 25, minTasks: 0, maxTasks: 2000 });

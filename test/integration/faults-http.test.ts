@@ -6,34 +6,10 @@
  * and on what the simulator itself counted; never on elapsed time.
  */
 import { describe, expect, it } from 'vitest';
-import type { ConfigInput } from '../../src/config/schema.js';
 import { ExitCode } from '../../src/report/exit-codes.js';
-import { SimFleet, startSimulator, type Simulator, type SimulatorOptions } from '../../src/simulator/index.js';
-import { createTestDatabase, type TestDatabase } from '../support/database.js';
-import { TEST_TOKEN, exportOnce, fleetConfig, fleetTasks, storedTasks } from '../support/exporter.js';
-
-/** fleetConfig's fast retries; `http` given as an override replaces the whole object, so merge. */
-function http(extra: NonNullable<ConfigInput['http']> = {}): NonNullable<ConfigInput['http']> {
-  return { retryMinDelayMs: 5, retryMaxDelayMs: 50, maxRequestsPerSecond: 5000, ...extra };
-}
-
-async function withSimulator<T>(options: Omit<SimulatorOptions, 'auth'>, body: (simulator: Simulator) => Promise<T>): Promise<T> {
-  const simulator = await startSimulator({ ...options, auth: { token: TEST_TOKEN } });
-  try {
-    return await body(simulator);
-  } finally {
-    await simulator.close();
-  }
-}
-
-async function withDatabase<T>(body: (db: TestDatabase) => Promise<T>): Promise<T> {
-  const db = await createTestDatabase();
-  try {
-    return await body(db);
-  } finally {
-    await db.drop();
-  }
-}
+import { SimFleet, type Simulator } from '../../src/simulator/index.js';
+import { type TestDatabase, withDatabase } from '../support/database.js';
+import { exportOnce, fleetConfig, fleetTasks, storedTasks, withSimulator } from '../support/exporter.js';
 
 interface ClusterRun {
   readonly cluster_id: string;
@@ -87,7 +63,7 @@ describe('retryable statuses', () => {
         await withSimulator({ fleet, pageSizeCap: 20, faults: { every: { n: 3, status } } }, async (simulator) => {
           const report = await exportOnce(
             db.url,
-            fleetConfig(simulator, fleet, { concurrency: 1, pageConcurrency: 1, http: http() }),
+            fleetConfig(simulator, fleet, { concurrency: 1, pageConcurrency: 1, http: {} }),
           );
           expect(report.status).toBe('succeeded');
           expect(report.exitCode).toBe(ExitCode.OK);
@@ -118,7 +94,7 @@ describe('Retry-After', () => {
       await withSimulator({ fleet, pageSizeCap: 20, faults }, async (simulator) => {
         const report = await exportOnce(
           db.url,
-          fleetConfig(simulator, fleet, { concurrency: 1, pageConcurrency: 1, http: http({ retryMaxDelayMs: 1500 }) }),
+          fleetConfig(simulator, fleet, { concurrency: 1, pageConcurrency: 1, http: { retryMaxDelayMs: 1500 } }),
         );
         expect(report.status).toBe('succeeded');
         expect(await storedTasks(db.pool)).toEqual(fleetTasks(fleet));
@@ -136,7 +112,7 @@ describe('Retry-After', () => {
       // One hour: had the exporter slept, the test would time out.
       const faults = { throttleBurst: { from: 1, count: 1, retryAfterSeconds: 3600 } };
       await withSimulator({ fleet, pageSizeCap: 20, faults }, async (simulator) => {
-        const report = await exportOnce(db.url, fleetConfig(simulator, fleet, { concurrency: 1, pageConcurrency: 1, http: http() }));
+        const report = await exportOnce(db.url, fleetConfig(simulator, fleet, { concurrency: 1, pageConcurrency: 1, http: {} }));
         expect(report.status).toBe('partial');
         expect(report.exitCode).toBe(ExitCode.PARTIAL);
         const runs = await clusterRuns(db, report.runId);
@@ -166,7 +142,7 @@ describe('network faults', () => {
       await withSimulator({ fleet, pageSizeCap: 20, faults: { seed: 5, resetRate: 0.25 } }, async (simulator) => {
         const report = await exportOnce(
           db.url,
-          fleetConfig(simulator, fleet, { concurrency: 3, http: http({ maxRetries: 8 }) }),
+          fleetConfig(simulator, fleet, { concurrency: 3, http: { maxRetries: 8 } }),
         );
         expect(report.status).toBe('succeeded');
         expect(await storedTasks(db.pool)).toEqual(fleetTasks(fleet));
@@ -186,7 +162,7 @@ describe('network faults', () => {
       await withSimulator({ fleet, pageSizeCap: 20, faults }, async (simulator) => {
         const report = await exportOnce(
           db.url,
-          fleetConfig(simulator, fleet, { concurrency: 3, http: http({ timeoutMs: 200, maxRetries: 8 }) }),
+          fleetConfig(simulator, fleet, { concurrency: 3, http: { timeoutMs: 200, maxRetries: 8 } }),
         );
         expect(report.status).toBe('succeeded');
         expect(await storedTasks(db.pool)).toEqual(fleetTasks(fleet));
@@ -214,7 +190,7 @@ describe('statuses that are never retried', () => {
       rejected.fault = { kind: 'status', status: 400, errorCode: 'DWS.0001', errorMsg: 'Invalid parameter.' };
       deleted.fault = { kind: 'status', status: 404, errorCode: 'DWS.0015', errorMsg: 'The cluster does not exist.' };
       await withSimulator({ fleet, pageSizeCap: 20 }, async (simulator) => {
-        const report = await exportOnce(db.url, fleetConfig(simulator, fleet, { http: http({ maxRetries: 8 }) }));
+        const report = await exportOnce(db.url, fleetConfig(simulator, fleet, { http: { maxRetries: 8 } }));
         expect(report.status).toBe('partial');
         expect(simulator.stats.byCluster[rejected.id]).toBe(1);
         expect(simulator.stats.byCluster[deleted.id]).toBe(1);
@@ -251,7 +227,7 @@ describe('API budget', () => {
       await withSimulator({ fleet, pageSizeCap: 10, latencyMs: 10 }, async (simulator) => {
         const capped = await exportOnce(
           db.url,
-          fleetConfig(simulator, fleet, { concurrency: 8, http: http({ maxInFlight: 2 }) }),
+          fleetConfig(simulator, fleet, { concurrency: 8, http: { maxInFlight: 2 } }),
         );
         expect(capped.status).toBe('succeeded');
         expect(await storedTasks(db.pool)).toEqual(fleetTasks(fleet));
@@ -259,7 +235,7 @@ describe('API budget', () => {
 
         // The same run without the cap does overlap more: the measurement can see it.
         simulator.resetStats();
-        const uncapped = await exportOnce(db.url, fleetConfig(simulator, fleet, { concurrency: 8, http: http() }));
+        const uncapped = await exportOnce(db.url, fleetConfig(simulator, fleet, { concurrency: 8, http: {} }));
         expect(uncapped.status).toBe('succeeded');
         expect(simulator.stats.maxInFlight).toBeGreaterThan(2);
       });

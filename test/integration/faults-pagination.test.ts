@@ -14,32 +14,14 @@ import { ExitCode } from '../../src/report/exit-codes.js';
 import type { FaultSpec } from '../../src/simulator/faults.js';
 import {
   SimFleet,
-  startSimulator,
+  
   type SimCluster,
   type SimTask,
-  type Simulator,
-  type SimulatorOptions,
+  
+  
 } from '../../src/simulator/index.js';
-import { createTestDatabase, type TestDatabase } from '../support/database.js';
-import { TEST_TOKEN, exportOnce, fleetConfig, fleetTasks, storedTasks } from '../support/exporter.js';
-
-async function withSimulator<T>(options: Omit<SimulatorOptions, 'auth'>, body: (simulator: Simulator) => Promise<T>): Promise<T> {
-  const simulator = await startSimulator({ ...options, auth: { token: TEST_TOKEN } });
-  try {
-    return await body(simulator);
-  } finally {
-    await simulator.close();
-  }
-}
-
-async function withDatabase<T>(body: (db: TestDatabase) => Promise<T>): Promise<T> {
-  const db = await createTestDatabase();
-  try {
-    return await body(db);
-  } finally {
-    await db.drop();
-  }
-}
+import { type TestDatabase, withDatabase } from '../support/database.js';
+import { exportOnce, fleetConfig, fleetTasks, storedTasks, withSimulator } from '../support/exporter.js';
 
 interface ClusterRun {
   readonly cluster_id: string;

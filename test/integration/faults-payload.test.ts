@@ -13,36 +13,14 @@ import { ExitCode } from '../../src/report/exit-codes.js';
 import type { FaultSpec } from '../../src/simulator/faults.js';
 import {
   SimFleet,
-  startSimulator,
+  
   type SimCluster,
   type SimTask,
-  type Simulator,
-  type SimulatorOptions,
+  
+  
 } from '../../src/simulator/index.js';
-import { createTestDatabase, type TestDatabase } from '../support/database.js';
-import { TEST_TOKEN, exportOnce, fleetConfig, fleetTasks, storedTasks } from '../support/exporter.js';
-
-function http(extra: NonNullable<ConfigInput['http']> = {}): NonNullable<ConfigInput['http']> {
-  return { retryMinDelayMs: 5, retryMaxDelayMs: 50, maxRequestsPerSecond: 5000, ...extra };
-}
-
-async function withSimulator<T>(options: Omit<SimulatorOptions, 'auth'>, body: (simulator: Simulator) => Promise<T>): Promise<T> {
-  const simulator = await startSimulator({ ...options, auth: { token: TEST_TOKEN } });
-  try {
-    return await body(simulator);
-  } finally {
-    await simulator.close();
-  }
-}
-
-async function withDatabase<T>(body: (db: TestDatabase) => Promise<T>): Promise<T> {
-  const db = await createTestDatabase();
-  try {
-    return await body(db);
-  } finally {
-    await db.drop();
-  }
-}
+import { type TestDatabase, withDatabase } from '../support/database.js';
+import { exportOnce, fleetConfig, fleetTasks, storedTasks, withSimulator } from '../support/exporter.js';
 
 /** A task of any shape, as the simulator will serialise it. */
 function odd(task: Record<string, unknown>): SimTask {
@@ -148,7 +126,7 @@ describe('hostile tasks', () => {
     expect(Buffer.byteLength(BIG_LOG)).toBeLessThan(600_000);
     await withDatabase(async (db) => {
       await withSimulator({ fleet }, async (simulator) => {
-        const report = await exportOnce(db.url, fleetConfig(simulator, fleet, { sourceTimeZone: 'Asia/Shanghai', http: http() }));
+        const report = await exportOnce(db.url, fleetConfig(simulator, fleet, { sourceTimeZone: 'Asia/Shanghai', http: {} }));
         expect(report.status).toBe('succeeded');
         const stored = await storedRows(db, hostileId);
         expect(stored.size).toBe(tasks.length);
@@ -213,7 +191,7 @@ describe('hostile text in bulk, through both load paths', () => {
     it(`with loader "${loader}" every row is stored exactly as sent, NUL escaped and flagged`, async () => {
       await withDatabase(async (db) => {
         await withSimulator({ fleet, pageSizeCap: 50 }, async (simulator) => {
-          const config = { ...fleetConfig(simulator, fleet, { pageSize: 50, http: http() }), loader } as ConfigInput;
+          const config = { ...fleetConfig(simulator, fleet, { pageSize: 50, http: {} }), loader } as ConfigInput;
           const report = await exportOnce(db.url, config);
           expect(report.status).toBe('succeeded');
           expect(await storedTasks(db.pool)).toEqual(fleetTasks(escaped));
@@ -249,7 +227,7 @@ describe('bodies that are not the documented page', () => {
                 { projectId: healthyFleet.projectIds()[0] ?? '', endpoint: healthy.url, clusters: healthyFleet.clusters.map((c) => c.id) },
                 { projectId: faultyFleet.projectIds()[0] ?? '', endpoint: faulty.url, clusters: faultyFleet.clusters.map((c) => c.id) },
               ],
-              http: http({ maxRetries: 8 }),
+              http: { maxRetries: 8 },
             };
             const report = await exportOnce(db.url, config);
             expect(report.status).toBe('partial');
@@ -289,7 +267,7 @@ describe('bodies that are not the documented page', () => {
       await withSimulator({ fleet, faults: { seed: 2, truncatedRate: 0.3 } }, async (simulator) => {
         const report = await exportOnce(
           db.url,
-          fleetConfig(simulator, fleet, { concurrency: 1, pageConcurrency: 1, pageSize: 20, http: http() }),
+          fleetConfig(simulator, fleet, { concurrency: 1, pageConcurrency: 1, pageSize: 20, http: {} }),
         );
         expect(simulator.faults?.injected.truncated).toBe(1);
         expect(report.status).toBe('failed');

@@ -59,3 +59,13 @@ export async function createTestDatabase(options: { readonly migrated?: boolean 
     },
   };
 }
+
+/** A fresh migrated database for the duration of `body`, dropped afterwards. */
+export async function withDatabase<T>(body: (db: TestDatabase) => Promise<T>): Promise<T> {
+  const db = await createTestDatabase();
+  try {
+    return await body(db);
+  } finally {
+    await db.drop();
+  }
+}

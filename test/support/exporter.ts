@@ -10,7 +10,7 @@ import type { ConfigInput } from '../../src/config/schema.js';
 import { runExportSession } from '../../src/commands/export-session.js';
 import type { RunReport } from '../../src/export/run-export.js';
 import { createLogger } from '../../src/report/logger.js';
-import type { SimFleet, Simulator } from '../../src/simulator/index.js';
+import { startSimulator, type SimFleet, type Simulator, type SimulatorOptions } from '../../src/simulator/index.js';
 
 export const TEST_TOKEN = 'test-iam-token';
 
@@ -21,17 +21,35 @@ function neverAborted(): AbortSignal {
   return signal;
 }
 
+/**
+ * A config for every cluster of `fleet` on `simulator`. Retries are fast and
+ * the request budget generous so fault tests stay quick (the policies are
+ * unit-tested); an `http` override is merged into those defaults.
+ */
 export function fleetConfig(simulator: Simulator, fleet: SimFleet, overrides: Partial<ConfigInput> = {}): ConfigInput {
+  const { http, ...rest } = overrides;
   return {
     endpoint: simulator.url,
     projects: fleet.projectIds().map((projectId) => ({
       projectId,
       clusters: fleet.clustersOf(projectId).map((c) => c.id),
     })),
-    // Retries fast so fault tests stay quick; the policy itself is unit-tested.
-    http: { retryMinDelayMs: 5, retryMaxDelayMs: 50, maxRequestsPerSecond: 5000 },
-    ...overrides,
+    http: { retryMinDelayMs: 5, retryMaxDelayMs: 50, maxRequestsPerSecond: 5000, ...http },
+    ...rest,
   };
+}
+
+/** A simulator requiring TEST_TOKEN for the duration of `body`. */
+export async function withSimulator<T>(
+  options: Omit<SimulatorOptions, 'auth'>,
+  body: (simulator: Simulator) => Promise<T>,
+): Promise<T> {
+  const simulator = await startSimulator({ ...options, auth: { token: TEST_TOKEN } });
+  try {
+    return await body(simulator);
+  } finally {
+    await simulator.close();
+  }
 }
 
 export async function exportOnce(
