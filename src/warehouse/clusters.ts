@@ -13,7 +13,8 @@ export async function recordClusters(pool: pg.Pool, entries: readonly InventoryE
   // ON CONFLICT cannot touch one row twice in a statement: first entry wins.
   const byId = new Map<string, InventoryEntry>();
   for (const entry of entries) if (!byId.has(entry.clusterId)) byId.set(entry.clusterId, entry);
-  const rows = [...byId.values()];
+  // Key order: two runs recording overlapping clusters lock rows in the same order, so cannot deadlock.
+  const rows = [...byId.values()].sort((a, b) => (a.clusterId < b.clusterId ? -1 : a.clusterId > b.clusterId ? 1 : 0));
   if (rows.length === 0) return;
   await pool
     .query(
