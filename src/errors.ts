@@ -5,6 +5,8 @@
  * Messages never contain credentials: callers pass paths, never signed URLs or
  * headers.
  */
+import type { ProjectConfig } from './config/schema.js';
+import type { CredentialLease } from './source/auth/credential-provider.js';
 
 export type ErrorCode =
   | 'USAGE'
@@ -101,6 +103,88 @@ export class DwsPayloadError extends ExporterError {
       `DWS API returned an invalid page for GET ${call.path}: ${problem}` +
         `${requestId ? ` (request id ${requestId})` : ''}`,
     );
+  }
+}
+
+/**
+ * Failures to obtain credentials (credential files, the metadata service,
+ * IAM). They carry the stable codes above, so the ledger, the exit code (6
+ * when every cluster failed with DWS_AUTH_FAILED) and automation treat them
+ * like the DWS API's own refusals. Messages name where the credential was to
+ * come from, never its value.
+ */
+export type CredentialErrorCode = Extract<ErrorCode, 'DWS_AUTH_FAILED' | 'DWS_NETWORK_ERROR' | 'DWS_PAYLOAD_INVALID'>;
+
+export class CredentialError extends ExporterError {
+  readonly code: CredentialErrorCode;
+  constructor(code: CredentialErrorCode, message: string, options?: { readonly cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+  }
+}
+
+/** One 401/403 the auth breaker counted against a credential. */
+export interface Refusal {
+  readonly call: ApiCallContext;
+  readonly details: ApiErrorDetails;
+}
+
+/**
+ * A request that was not sent because its credential had already been refused
+ * (thrown by the auth breaker in src/source/auth/auth-breaker.ts).
+ */
+export class AuthBreakerOpenError extends DwsAuthError {
+  constructor(call: ApiCallContext, lease: CredentialLease, refusals: readonly Refusal[]) {
+    const last = refusals[refusals.length - 1];
+    super(call, {
+      status: last?.details.status ?? 401,
+      errorCode: last?.details.errorCode ?? null,
+      errorMsg: last?.details.errorMsg ?? null,
+      requestId: null,
+    });
+    const answer = last
+      ? `${last.details.status}${last.details.errorCode ? ` ${last.details.errorCode}` : ''}` +
+        `${last.details.errorMsg ? `: ${last.details.errorMsg}` : ''}`
+      : 'refused';
+    this.message =
+      `not sent: the API already refused ${lease.label} for ${describeTargets(refusals)} (${answer}); ` +
+      `the run stops using it so the account is not locked. ${capitalise(lease.advice)}`;
+  }
+}
+
+/** A 401/403 from the API, with which credential was refused and what to check about it. */
+export class CredentialRefusedError extends DwsAuthError {
+  constructor(call: ApiCallContext, details: ApiErrorDetails, lease: CredentialLease) {
+    super(call, details);
+    this.message = `${this.message}. Refused: ${lease.label}. ${capitalise(lease.advice)}`;
+  }
+}
+
+function capitalise(text: string): string {
+  return `${text.charAt(0).toUpperCase()}${text.slice(1)}`;
+}
+
+function describeTargets(refusals: readonly Refusal[]): string {
+  const names = [...new Set(refusals.map(({ call }) =>
+    call.clusterId === '' ? `the cluster list of project ${call.projectId}` : `cluster ${call.clusterId} (project ${call.projectId})`,
+  ))];
+  return names.length <= 1 ? (names[0] ?? 'earlier requests') : `${names.slice(0, -1).join(', ')} and ${names[names.length - 1] ?? ''}`;
+}
+
+/** The cluster list of a project could not be read (see src/plan/discover-clusters.ts). */
+export class DiscoveryError extends ExporterError {
+  readonly code: ErrorCode;
+  constructor(
+    readonly project: ProjectConfig,
+    cause: unknown,
+    others: readonly string[] = [],
+  ) {
+    super(
+      `cannot list the clusters of project ${project.projectId} (${project.region ?? 'region unknown'}, ${project.endpoint}): ` +
+        `${describeCause(cause)}${others.length > 0 ? `; the cluster lists of ${others.join(', ')} failed too (see the log)` : ''}`,
+      { cause },
+    );
+    this.code = cause instanceof ExporterError ? cause.code : 'DWS_API_ERROR';
   }
 }
 

@@ -4,8 +4,7 @@
  * others are left out. Pure functions over the list; the call itself is
  * DwsClient.listClusters.
  */
-import { ExporterError, describeCause, type ErrorCode } from '../errors.js';
-import type { ClusterSelection, ProjectConfig } from '../config/schema.js';
+import type { ClusterSelection } from '../config/schema.js';
 import type { ListedCluster } from '../source/dws-client.js';
 
 /** Clusters being created or deleted have no task history worth reading, and may vanish mid-run. */
@@ -75,21 +74,4 @@ export function selectClusters(selection: ClusterSelection, listed: readonly Lis
     unmatched: (include ?? []).filter((p) => !clusters.some((c) => matchesPattern(p, c))),
     missing: [],
   };
-}
-
-/** The cluster list of a project could not be read. */
-export class DiscoveryError extends ExporterError {
-  readonly code: ErrorCode;
-  constructor(
-    readonly project: ProjectConfig,
-    cause: unknown,
-    others: readonly string[] = [],
-  ) {
-    super(
-      `cannot list the clusters of project ${project.projectId} (${project.region ?? 'region unknown'}, ${project.endpoint}): ` +
-        `${describeCause(cause)}${others.length > 0 ? `; the cluster lists of ${others.join(', ')} failed too (see the log)` : ''}`,
-      { cause },
-    );
-    this.code = cause instanceof ExporterError ? cause.code : 'DWS_API_ERROR';
-  }
 }

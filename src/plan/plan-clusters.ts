@@ -8,7 +8,8 @@ import pLimit from 'p-limit';
 import type { ExporterConfig, ProjectConfig } from '../config/schema.js';
 import type { Logger } from '../report/logger.js';
 import type { ClusterRef, DwsClient, ListedCluster } from '../source/dws-client.js';
-import { DiscoveryError, selectClusters, type ClusterDecision } from './discover-clusters.js';
+import { DiscoveryError } from '../errors.js';
+import { selectClusters, type ClusterDecision } from './discover-clusters.js';
 
 /** One row of dws.clusters. */
 export interface InventoryEntry {

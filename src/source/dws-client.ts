@@ -6,13 +6,14 @@
  */
 import { z } from 'zod';
 import {
+  CredentialRefusedError,
   DwsApiError,
   DwsAuthError,
   DwsNetworkError,
   DwsPayloadError,
   type ApiCallContext,
 } from '../errors.js';
-import { AuthBreaker, CredentialRefusedError, type AuthOutcome } from './auth/auth-breaker.js';
+import { AuthBreaker, type AuthOutcome } from './auth/auth-breaker.js';
 import type { RequestAuthorizer } from './auth/authorizer.js';
 import { encodeRfc3986 } from './auth/signer.js';
 import type { HttpClient, HttpResponse } from './http-client.js';

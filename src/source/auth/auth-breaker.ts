@@ -17,16 +17,11 @@
  * after a success is a per-cluster permission, not a bad credential: it
  * neither counts nor opens the breaker.
  */
-import { DwsAuthError, type ApiCallContext, type ApiErrorDetails } from '../../errors.js';
+import { AuthBreakerOpenError, type ApiCallContext, type Refusal } from '../../errors.js';
 import type { CredentialLease } from './credential-provider.js';
 
 /** "A couple of clusters": the third request with a refused credential is never sent. */
 export const REFUSALS_BEFORE_STOP = 2;
-
-export interface Refusal {
-  readonly call: ApiCallContext;
-  readonly details: ApiErrorDetails;
-}
 
 export type AuthOutcome =
   /** The gateway let the request through (any answer but 401/403, even a 404). */
@@ -47,45 +42,6 @@ interface KeyState {
   /** Consecutive refusals since the last acceptance. */
   refusals: Refusal[];
   readonly waiters: Set<() => void>;
-}
-
-/** A request that was not sent because its credential had already been refused. */
-export class AuthBreakerOpenError extends DwsAuthError {
-  constructor(call: ApiCallContext, lease: CredentialLease, refusals: readonly Refusal[]) {
-    const last = refusals[refusals.length - 1];
-    super(call, {
-      status: last?.details.status ?? 401,
-      errorCode: last?.details.errorCode ?? null,
-      errorMsg: last?.details.errorMsg ?? null,
-      requestId: null,
-    });
-    const answer = last
-      ? `${last.details.status}${last.details.errorCode ? ` ${last.details.errorCode}` : ''}` +
-        `${last.details.errorMsg ? `: ${last.details.errorMsg}` : ''}`
-      : 'refused';
-    this.message =
-      `not sent: the API already refused ${lease.label} for ${describeTargets(refusals)} (${answer}); ` +
-      `the run stops using it so the account is not locked. ${capitalise(lease.advice)}`;
-  }
-}
-
-/** A 401/403 from the API, with which credential was refused and what to check about it. */
-export class CredentialRefusedError extends DwsAuthError {
-  constructor(call: ApiCallContext, details: ApiErrorDetails, lease: CredentialLease) {
-    super(call, details);
-    this.message = `${this.message}. Refused: ${lease.label}. ${capitalise(lease.advice)}`;
-  }
-}
-
-function capitalise(text: string): string {
-  return `${text.charAt(0).toUpperCase()}${text.slice(1)}`;
-}
-
-function describeTargets(refusals: readonly Refusal[]): string {
-  const names = [...new Set(refusals.map(({ call }) =>
-    call.clusterId === '' ? `the cluster list of project ${call.projectId}` : `cluster ${call.clusterId} (project ${call.projectId})`,
-  ))];
-  return names.length <= 1 ? (names[0] ?? 'earlier requests') : `${names.slice(0, -1).join(', ')} and ${names[names.length - 1] ?? ''}`;
 }
 
 export class AuthBreaker {

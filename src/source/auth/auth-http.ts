@@ -7,8 +7,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Agent } from 'undici';
-import { describeCause } from '../../errors.js';
-import { CredentialError } from './auth-errors.js';
+import { CredentialError, describeCause } from '../../errors.js';
 
 export interface AuthHttpResponse {
   readonly status: number;

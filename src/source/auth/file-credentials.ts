@@ -8,8 +8,7 @@
  */
 import { readFile, stat } from 'node:fs/promises';
 import type { SecretSource } from '../../config/env.js';
-import { describeCause } from '../../errors.js';
-import { CredentialError } from './auth-errors.js';
+import { CredentialError, describeCause } from '../../errors.js';
 import {
   akskAdvice,
   maskAccessKey,

@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   ConfigError,
+  CredentialError,
   DbError,
   DbUnavailableError,
   DwsApiError,
@@ -20,7 +21,6 @@ import {
   type ErrorCode,
 } from '../../../src/errors.js';
 import { ExitCode, exitCodeForError, exitCodeForRun } from '../../../src/report/exit-codes.js';
-import { CredentialError } from '../../../src/source/auth/auth-errors.js';
 
 const CALL: ApiCallContext = { projectId: 'p', clusterId: 'c', path: '/v2/p/clusters/c/logical-clusters/tasks?offset=0' };
 const details = (status: number) => ({ status, errorCode: null, errorMsg: null, requestId: null });

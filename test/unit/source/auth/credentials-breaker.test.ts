@@ -5,8 +5,8 @@
  */
 import { setImmediate as tick } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
-import type { ApiCallContext } from '../../../../src/errors.js';
-import { AuthBreaker, AuthBreakerOpenError, REFUSALS_BEFORE_STOP, type AuthPermit } from '../../../../src/source/auth/auth-breaker.js';
+import { AuthBreakerOpenError, type ApiCallContext } from '../../../../src/errors.js';
+import { AuthBreaker, REFUSALS_BEFORE_STOP, type AuthPermit } from '../../../../src/source/auth/auth-breaker.js';
 import { akskAdvice, type CredentialLease } from '../../../../src/source/auth/credential-provider.js';
 
 function lease(key = 'k1'): CredentialLease {

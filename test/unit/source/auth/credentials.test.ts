@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { readEnv, type Credentials, type SecretSource } from '../../../../src/config/env.js';
 import { parseConfig } from '../../../../src/config/load-config.js';
-import { ConfigError } from '../../../../src/errors.js';
+import { ConfigError, CredentialError } from '../../../../src/errors.js';
 import {
   SimFleet,
   SimIdentities,
@@ -23,7 +23,6 @@ import {
   type SimIamUser,
   type Simulator,
 } from '../../../../src/simulator/index.js';
-import { CredentialError } from '../../../../src/source/auth/auth-errors.js';
 import { createAuthorizer, type RequestAuthorizer } from '../../../../src/source/auth/authorizer.js';
 import { resolveCredentials } from '../../../../src/source/auth/resolve-credentials.js';
 
