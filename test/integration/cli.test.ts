@@ -4,107 +4,27 @@
  * DWS API simulator in this process on loopback, and a real PostgreSQL.
 
  */
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ConfigInput } from '../../src/config/schema.js';
 import { ExitCode } from '../../src/report/exit-codes.js';
 import { SimFleet, startSimulator, type Simulator, type SimulatorOptions } from '../../src/simulator/index.js';
 import { readMigrations } from '../../src/warehouse/migrate.js';
+import { CHILD_TIMEOUT_MS, cliLauncher, describeResult, once } from '../support/cli.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 
 /** Cases that assert a failing or signalled command's exit code. */
 const itExitCode = it;
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-/** One child must never hang the suite; generous, not a timing assertion. */
-const CHILD_TIMEOUT_MS = 90_000;
-
-interface CliResult {
-  readonly code: number | null;
-  readonly signal: NodeJS.Signals | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-type EnvOverrides = Readonly<Record<string, string>>;
-
-/** process.env without anything that configures the exporter, then the case's own variables. */
-function childEnv(overrides: EnvOverrides): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [key, value] of Object.entries(process.env)) {
-    if (key === 'DATABASE_URL' || key.startsWith('DWS_') || key.startsWith('HUAWEICLOUD_')) continue;
-    env[key] = value;
-  }
-  return { ...env, LOG_LEVEL: 'error', ...overrides };
-}
-
-interface CliProcess {
-  /** Settles when the child has exited and its streams are closed. */
-  readonly done: Promise<CliResult>;
-  /** stdout received so far. */
-  stdout(): string;
-  kill(signal: NodeJS.Signals): void;
-}
-
-function startCli(args: readonly string[], overrides: EnvOverrides = {}): CliProcess {
-  return startNode(['--import', 'tsx', 'src/cli.ts', ...args], overrides);
-}
-
-/** `node <nodeArgs>` in the package root with childEnv(overrides). */
-function startNode(nodeArgs: readonly string[], overrides: EnvOverrides): CliProcess {
-  const child = spawn(process.execPath, nodeArgs, {
-    cwd: ROOT,
-    env: childEnv(overrides),
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const stdout: Buffer[] = [];
-  const stderr: Buffer[] = [];
-  child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
-  child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
-  const done = new Promise<CliResult>((resolve, reject) => {
-    // SIGTERM, not SIGKILL: a demo child must get to stop its embedded PostgreSQL.
-    const timer = setTimeout(() => child.kill('SIGTERM'), CHILD_TIMEOUT_MS);
-    child.once('error', (error) => {
-      clearTimeout(timer);
-      reject(error);
-    });
-    child.once('close', (code, signal) => {
-      clearTimeout(timer);
-      resolve({
-        code,
-        signal,
-        stdout: Buffer.concat(stdout).toString('utf8'),
-        stderr: Buffer.concat(stderr).toString('utf8'),
-      });
-    });
-  });
-  return {
-    done,
-    stdout: () => Buffer.concat(stdout).toString('utf8'),
-    kill: (signal) => void child.kill(signal),
-  };
-}
-
-function runCli(args: readonly string[], overrides: EnvOverrides = {}): Promise<CliResult> {
-  return startCli(args, overrides).done;
-}
-
-/** One child process shared by the tests that look at different aspects of it. */
-function once<T>(produce: () => Promise<T>): () => Promise<T> {
-  let result: Promise<T> | undefined;
-  return () => (result ??= produce());
-}
-
-/** Shown when an assertion on a child fails, so the failure explains itself. */
-function describeResult(result: CliResult): string {
-  return `exit ${String(result.code)} (signal ${String(result.signal)})\n--- stdout\n${result.stdout}\n--- stderr\n${result.stderr}`;
-}
+/**
+ * Quiet children, as the cases assert an empty stderr; SIGTERM, not SIGKILL,
+ * to one that overruns: a demo child must get to stop its embedded PostgreSQL.
+ */
+const { startCli, runCli, startNode } = cliLauncher({ logLevel: 'error', timeoutSignal: 'SIGTERM' });
 
 let workDir: string;
 

@@ -6,69 +6,18 @@
  * (`exportOnce`), the real CLI in child processes, the DWS API simulator over
  * HTTP, a real PostgreSQL.
  */
-import { spawn } from 'node:child_process';
 import { setMaxListeners } from 'node:events';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunReport } from '../../src/export/run-export.js';
 import { ExitCode } from '../../src/report/exit-codes.js';
 import { SimFleet, startSimulator, type Simulator, type SimulatorOptions } from '../../src/simulator/index.js';
 import { readMigrations } from '../../src/warehouse/migrate.js';
+import { cliLauncher, describeResult, waitFor } from '../support/cli.js';
 import { createTestDatabase } from '../support/database.js';
 import { TEST_TOKEN, exportOnce, fleetConfig, fleetTasks, storedTasks } from '../support/exporter.js';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const WAIT_TIMEOUT_MS = 60_000;
-
-async function waitFor<T>(what: string, probe: () => Promise<T | null | undefined | false>, timeoutMs = WAIT_TIMEOUT_MS): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`gave up waiting for ${what} after ${timeoutMs} ms`);
-    await sleep(25);
-  }
-}
-
-interface CliResult {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-function runCli(args: readonly string[], env: Readonly<Record<string, string>>): Promise<CliResult> {
-  const inherited: NodeJS.ProcessEnv = {};
-  for (const [key, value] of Object.entries(process.env)) {
-    if (key === 'DATABASE_URL' || key.startsWith('DWS_') || key.startsWith('HUAWEICLOUD_')) continue;
-    inherited[key] = value;
-  }
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], {
-    cwd: ROOT,
-    env: { ...inherited, LOG_LEVEL: 'warn', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const stdout: Buffer[] = [];
-  const stderr: Buffer[] = [];
-  child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
-  child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => child.kill('SIGKILL'), 90_000);
-    child.once('error', (error) => {
-      clearTimeout(timer);
-      reject(error);
-    });
-    child.once('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout: Buffer.concat(stdout).toString('utf8'), stderr: Buffer.concat(stderr).toString('utf8') });
-    });
-  });
-}
-
-function describeResult(result: CliResult): string {
-  return `exit ${String(result.code)}\n--- stdout\n${result.stdout}\n--- stderr\n${result.stderr}`;
-}
+const { runCli } = cliLauncher();
 
 /** Until the server has ended every session of the exporter (pool.end() does not wait for the backends). */
 async function waitForExporterSessionsGone(pool: pg.Pool): Promise<void> {

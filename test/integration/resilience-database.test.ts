@@ -8,13 +8,11 @@
  * (`exportOnce`) and through the real CLI in a child process.
 
  */
-import { spawn } from 'node:child_process';
 import { setMaxListeners } from 'node:events';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ConfigInput } from '../../src/config/schema.js';
@@ -23,6 +21,7 @@ import type { RunReport } from '../../src/export/run-export.js';
 import { ExitCode } from '../../src/report/exit-codes.js';
 import { SimFleet, startSimulator, type Simulator } from '../../src/simulator/index.js';
 import { startEmbeddedPostgres, type EmbeddedServer } from '../../src/warehouse/embedded-postgres.js';
+import { cliLauncher, describeResult, once, waitFor } from '../support/cli.js';
 import { withDatabaseName } from '../support/database.js';
 import { TEST_TOKEN, exportOnce, fleetConfig, fleetTasks, storedTasks } from '../support/exporter.js';
 
@@ -32,11 +31,10 @@ const itLockClient = it;
 /** Cases that need the run lock to be taken again after a restart (src/warehouse/run-lock.ts). */
 const itRunLockLost = it;
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const CHILD_TIMEOUT_MS = 90_000;
-const WAIT_TIMEOUT_MS = 60_000;
 /** The advisory-lock namespace of run ids (src/warehouse/run-lock.ts), "DWSE". */
 const RUN_LOCK_NAMESPACE = 0x44575345;
+
+const { startCli } = cliLauncher();
 
 let baseDir: string;
 let workDir: string;
@@ -91,16 +89,6 @@ async function withPool<T>(url: string, body: (pool: pg.Pool) => Promise<T>): Pr
   }
 }
 
-async function waitFor<T>(what: string, probe: () => Promise<T | null | undefined | false>, timeoutMs = WAIT_TIMEOUT_MS): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`gave up waiting for ${what} after ${timeoutMs} ms`);
-    await sleep(25);
-  }
-}
-
 async function storedCount(url: string): Promise<number> {
   return query<{ n: number }>(url, 'SELECT count(*)::int AS n FROM dws.logical_cluster_tasks').then(
     (rows) => rows[0]?.n ?? 0,
@@ -135,69 +123,6 @@ function track<T>(promise: Promise<T>): Tracked<T> {
     },
   );
   return { settled: () => settled, outcome };
-}
-
-interface CliResult {
-  readonly code: number | null;
-  readonly signal: NodeJS.Signals | null;
-  readonly timedOut: boolean;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-interface CliProcess {
-  readonly done: Promise<CliResult>;
-  exited(): boolean;
-}
-
-function startCli(args: readonly string[], env: Readonly<Record<string, string>>): CliProcess {
-  const inherited: NodeJS.ProcessEnv = {};
-  for (const [key, value] of Object.entries(process.env)) {
-    if (key === 'DATABASE_URL' || key.startsWith('DWS_') || key.startsWith('HUAWEICLOUD_')) continue;
-    inherited[key] = value;
-  }
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], {
-    cwd: ROOT,
-    env: { ...inherited, LOG_LEVEL: 'warn', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const stdout: Buffer[] = [];
-  const stderr: Buffer[] = [];
-  child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
-  child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
-  let exited = false;
-  let timedOut = false;
-  const done = new Promise<CliResult>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      timedOut = true;
-      child.kill('SIGKILL');
-    }, CHILD_TIMEOUT_MS);
-    child.once('error', (error) => {
-      clearTimeout(timer);
-      reject(error);
-    });
-    child.once('close', (code, signal) => {
-      exited = true;
-      clearTimeout(timer);
-      resolve({
-        code,
-        signal,
-        timedOut,
-        stdout: Buffer.concat(stdout).toString('utf8'),
-        stderr: Buffer.concat(stderr).toString('utf8'),
-      });
-    });
-  });
-  return { done, exited: () => exited };
-}
-
-function describeResult(result: CliResult): string {
-  return `exit ${String(result.code)} (signal ${String(result.signal)}, timed out ${String(result.timedOut)})\n--- stdout\n${result.stdout}\n--- stderr\n${result.stderr}`;
-}
-
-function once<T>(produce: () => Promise<T>): () => Promise<T> {
-  let result: Promise<T> | undefined;
-  return () => (result ??= produce());
 }
 
 let configCounter = 0;

@@ -7,109 +7,20 @@
  * real PostgreSQL, real signals. Assertions are on exit codes and on the rows
  * in the warehouse and the run ledger; waits poll with generous timeouts.
  */
-import { spawn } from 'node:child_process';
 import { setMaxListeners } from 'node:events';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ConfigInput } from '../../src/config/schema.js';
 import { ExitCode } from '../../src/report/exit-codes.js';
 import { SimFleet, startSimulator, type Simulator } from '../../src/simulator/index.js';
+import { cliLauncher, describeResult, once, waitFor, type CliProcess, type CliResult } from '../support/cli.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { TEST_TOKEN, exportOnce, fleetConfig, fleetTasks, storedTasks } from '../support/exporter.js';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-/** A child must never hang the suite: generous, not a timing assertion. */
-const CHILD_TIMEOUT_MS = 90_000;
-const WAIT_TIMEOUT_MS = 60_000;
-
-interface CliResult {
-  readonly code: number | null;
-  readonly signal: NodeJS.Signals | null;
-  /** True if this test had to stop the child because it ran past CHILD_TIMEOUT_MS. */
-  readonly timedOut: boolean;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-interface CliProcess {
-  readonly done: Promise<CliResult>;
-  exited(): boolean;
-  kill(signal: NodeJS.Signals): void;
-  output(): string;
-  /** stderr received so far (the JSON log). */
-  stderr(): string;
-}
-
-function childEnv(overrides: Readonly<Record<string, string>>): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [key, value] of Object.entries(process.env)) {
-    if (key === 'DATABASE_URL' || key.startsWith('DWS_') || key.startsWith('HUAWEICLOUD_')) continue;
-    env[key] = value;
-  }
-  return { ...env, LOG_LEVEL: 'warn', ...overrides };
-}
-
-function startCli(args: readonly string[], env: Readonly<Record<string, string>>): CliProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], {
-    cwd: ROOT,
-    env: childEnv(env),
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const stdout: Buffer[] = [];
-  const stderr: Buffer[] = [];
-  child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
-  child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
-  let exited = false;
-  let timedOut = false;
-  const done = new Promise<CliResult>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      timedOut = true;
-      child.kill('SIGKILL');
-    }, CHILD_TIMEOUT_MS);
-    child.once('error', (error) => {
-      clearTimeout(timer);
-      reject(error);
-    });
-    child.once('close', (code, signal) => {
-      exited = true;
-      clearTimeout(timer);
-      resolve({
-        code,
-        signal,
-        timedOut,
-        stdout: Buffer.concat(stdout).toString('utf8'),
-        stderr: Buffer.concat(stderr).toString('utf8'),
-      });
-    });
-  });
-  return {
-    done,
-    exited: () => exited,
-    kill: (signal) => void child.kill(signal),
-    stderr: () => Buffer.concat(stderr).toString('utf8'),
-    output: () => `--- stdout\n${Buffer.concat(stdout).toString('utf8')}\n--- stderr\n${Buffer.concat(stderr).toString('utf8')}`,
-  };
-}
-
-function describeResult(result: CliResult): string {
-  return `exit ${String(result.code)} (signal ${String(result.signal)}, timed out ${String(result.timedOut)})\n--- stdout\n${result.stdout}\n--- stderr\n${result.stderr}`;
-}
-
-/** Polls until `probe` returns a truthy value; fails (never hangs) after `timeoutMs`. */
-async function waitFor<T>(what: string, probe: () => Promise<T | null | undefined | false>, timeoutMs = WAIT_TIMEOUT_MS): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`gave up waiting for ${what} after ${timeoutMs} ms`);
-    await sleep(25);
-  }
-}
+const { startCli } = cliLauncher();
 
 async function storedCount(pool: pg.Pool): Promise<number> {
   // The table does not exist until the child has migrated.
@@ -188,18 +99,7 @@ async function storedByCluster(pool: pg.Pool): Promise<Map<string, number>> {
 }
 
 function configFor(simulator: Simulator, fleet: SimFleet, overrides: Partial<ConfigInput> = {}): ConfigInput {
-  return {
-    endpoint: simulator.url,
-    projects: fleet.projectIds().map((projectId) => ({
-      projectId,
-      clusters: fleet.clustersOf(projectId).map((c) => c.id),
-    })),
-    concurrency: 2,
-    pageSize: 50,
-    batchSize: 50,
-    http: { retryMinDelayMs: 5, retryMaxDelayMs: 50, maxRequestsPerSecond: 5000 },
-    ...overrides,
-  };
+  return fleetConfig(simulator, fleet, { concurrency: 2, pageSize: 50, batchSize: 50, ...overrides });
 }
 
 let workDir: string;
@@ -209,12 +109,6 @@ async function writeConfig(config: ConfigInput): Promise<string> {
   const path = join(workDir, `config-${++configCounter}.json`);
   await writeFile(path, JSON.stringify(config, null, 2));
   return path;
-}
-
-/** One child process shared by the tests that look at different aspects of it. */
-function once<T>(produce: () => Promise<T>): () => Promise<T> {
-  let result: Promise<T> | undefined;
-  return () => (result ??= produce());
 }
 
 // 12 clusters, 200-400 tasks each, 50 per page, two clusters at a time: with
