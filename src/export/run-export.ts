@@ -14,7 +14,7 @@ import type { ClusterRef, DwsClient } from '../source/dws-client.js';
 import type { OffsetModeCache } from '../source/paginate.js';
 import { withDbRetry, type DbRetryPolicy } from '../warehouse/db-retry.js';
 import { finishRun, startRun, type RunGroup, type RunStatus, type RunTotals } from '../warehouse/ledger.js';
-import { holdRunLock, markAbandonedRuns } from '../warehouse/run-lock.js';
+import { markAbandonedRuns, startLockedRun, type RunLock } from '../warehouse/run-lock.js';
 import { TaskWriter } from '../warehouse/task-writer.js';
 import { exportCluster, type ClusterResult } from './export-cluster.js';
 
@@ -47,18 +47,18 @@ export async function runExport(input: RunExportInput): Promise<RunReport> {
   const started = performance.now();
   const dbRetry: DbRetryPolicy = { attempts: config.database.reconnectAttempts, delayMs: config.database.reconnectDelayMs };
   let runId: number;
+  let lock: RunLock;
   try {
     const abandoned = await withDbRetry(dbRetry, () => markAbandonedRuns(pool));
     if (abandoned.length > 0) {
       logger.warn({ runIds: abandoned }, 'closed runs left running by exporter processes that died, as abandoned');
     }
-    runId = await startRun(pool, config.sourceTimeZone, clusters.length, input.runGroup ?? null);
+    ({ runId, lock } = await startLockedRun(pool, dbRetry.delayMs, (session) =>
+      startRun(session, config.sourceTimeZone, clusters.length, input.runGroup ?? null),
+    ));
   } catch (error) {
-    throw new DbError('cannot open the run ledger (dws.export_runs)', error);
+    throw new DbError('cannot open the run ledger (dws.export_runs) with its run lock', error);
   }
-  const lock = await holdRunLock(pool, runId, dbRetry.delayMs).catch((error: unknown) => {
-    throw new DbError(`cannot take the advisory lock of run ${runId}`, error);
-  });
   logger.info(
     {
       runId,

@@ -18,14 +18,15 @@ export interface RunGroup {
   readonly shardCount: number;
 }
 
+/** On the run lock's session, inside the transaction that takes the lock (see startLockedRun). */
 export async function startRun(
-  pool: pg.Pool,
+  session: pg.ClientBase,
   sourceTimeZone: string,
   clustersTotal: number,
   group: RunGroup | null = null,
 ): Promise<number> {
   // Not retried: a retry after a lost COMMIT acknowledgement would open a second run row.
-  const result = await pool.query<{ run_id: string }>(
+  const result = await session.query<{ run_id: string }>(
     `INSERT INTO dws.export_runs (exporter_version, hostname, source_time_zone, clusters_total, run_group_id, shard_index, shard_count)
      VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING run_id`,
     [EXPORTER_VERSION, hostname(), sourceTimeZone, clustersTotal, group?.id ?? null, group?.shardIndex ?? 0, group?.shardCount ?? 1],

@@ -15,7 +15,45 @@ export interface RunLock {
   release(): Promise<void>;
 }
 
-export async function holdRunLock(pool: pg.Pool, runId: number, retryDelayMs: number): Promise<RunLock> {
+export interface LockedRun {
+  readonly runId: number;
+  readonly lock: RunLock;
+}
+
+function asError(error: unknown): Error {
+  return error instanceof Error ? error : new Error(String(error));
+}
+
+/**
+ * Opens a run: `insertRun` inserts the run row on the session that will hold
+ * the run's lock, and the lock is taken before that transaction commits. The
+ * row becomes visible only with its lock already held, so a run starting at
+ * the same moment (another shard) can never take it for a dead one.
+ */
+export async function startLockedRun(
+  pool: pg.Pool,
+  retryDelayMs: number,
+  insertRun: (session: pg.PoolClient) => Promise<number>,
+): Promise<LockedRun> {
+  const session = await pool.connect();
+  let runId: number;
+  try {
+    await session.query('BEGIN');
+    runId = await insertRun(session);
+    // Session-level: COMMIT keeps it.
+    await session.query('SELECT pg_advisory_lock($1, $2::int)', [RUN_LOCK_NAMESPACE, runId]);
+    await session.query('COMMIT');
+  } catch (error) {
+    // Ending the session, not ROLLBACK: it may hold the lock already, and if
+    // only the COMMIT acknowledgement was lost the row exists; with the
+    // session gone its lock is free and the next run closes it as abandoned.
+    session.release(asError(error));
+    throw error;
+  }
+  return { runId, lock: keepRunLock(pool, runId, retryDelayMs, session) };
+}
+
+function keepRunLock(pool: pg.Pool, runId: number, retryDelayMs: number, session: pg.PoolClient): RunLock {
   let client: pg.PoolClient | null = null;
   let released = false;
   let retry: NodeJS.Timeout | null = null;
@@ -26,16 +64,19 @@ export async function holdRunLock(pool: pg.Pool, runId: number, retryDelayMs: nu
     lost?.release(new Error('run lock session lost'));
     if (!released) retry ??= setTimeout(() => void reacquire(), retryDelayMs);
   };
+  const hold = (next: pg.PoolClient): void => {
+    client = next;
+    next.once('error', lose);
+  };
   const acquire = async (): Promise<void> => {
     const next = await pool.connect();
     try {
       await next.query('SELECT pg_advisory_lock($1, $2::int)', [RUN_LOCK_NAMESPACE, runId]);
     } catch (error) {
-      next.release(error instanceof Error ? error : new Error(String(error)));
+      next.release(asError(error));
       throw error;
     }
-    client = next;
-    next.once('error', lose);
+    hold(next);
   };
   const reacquire = async (): Promise<void> => {
     retry = null;
@@ -47,7 +88,7 @@ export async function holdRunLock(pool: pg.Pool, runId: number, retryDelayMs: nu
     }
   };
 
-  await acquire();
+  hold(session);
   return {
     async release() {
       released = true;
@@ -61,12 +102,14 @@ export async function holdRunLock(pool: pg.Pool, runId: number, retryDelayMs: nu
         held.release();
       } catch (error) {
         // The session is gone, and its lock with it.
-        held.release(error instanceof Error ? error : new Error(String(error)));
+        held.release(asError(error));
       }
     },
   };
 }
 
+// The status is checked again on update: a run that finished (and let go of
+// its lock) after this statement's snapshot keeps the status it wrote.
 const MARK_ABANDONED_SQL = `
 WITH running AS MATERIALIZED (
     SELECT run_id FROM dws.export_runs WHERE status = 'running'
@@ -83,7 +126,7 @@ UPDATE dws.export_runs r
    SET status = 'abandoned', finished_at = now(),
        error_code = 'ABANDONED', error_message = 'the exporter process died before closing this run'
   FROM dead
- WHERE r.run_id = dead.run_id
+ WHERE r.run_id = dead.run_id AND r.status = 'running'
 RETURNING r.run_id
 `;
 
