@@ -25,7 +25,7 @@ import { createInterface } from 'node:readline';
 import { SimFleet, startSimulator, type SimCluster, type Simulator } from '../src/simulator/index.js';
 import type { RawTask } from '../src/source/task-page.js';
 import { toTaskRow } from '../src/transform/task-row.js';
-import { copyLine } from '../src/warehouse/copy-tasks.js';
+import { copyLine } from '../src/warehouse/copy-text.js';
 
 export interface FleetGroup {
   readonly seed: number;

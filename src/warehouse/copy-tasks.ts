@@ -8,7 +8,7 @@
 import { once } from 'node:events';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import type { TaskRow } from '../transform/task-row.js';
+import { COPY_COLUMNS } from './copy-text.js';
 import { mergeTasksSql, readBatchCounts, type BatchCountsRow, type ClusterBatchCounts } from './merge-tasks-sql.js';
 
 export const STAGE_TABLE = 'dws_stage_tasks';
@@ -36,7 +36,7 @@ CREATE TEMP TABLE IF NOT EXISTS ${table} (
 
 const CREATE_STAGE_SQL = createStageSql(STAGE_TABLE);
 
-const COPY_SQL = `COPY ${STAGE_TABLE} FROM STDIN`;
+const COPY_SQL = `COPY ${STAGE_TABLE} (${COPY_COLUMNS.join(', ')}) FROM STDIN`;
 
 export const MERGE_STAGE_SQL = mergeTasksSql(
   `SELECT * FROM ${STAGE_TABLE}`,
@@ -44,23 +44,7 @@ export const MERGE_STAGE_SQL = mergeTasksSql(
 
 const staged = new WeakSet<pg.ClientBase>();
 
-/**
- * The batch as COPY text, in chunks of ~1,000 rows (a few hundred KB per
- * write, far from one write per row). Built before the transaction opens, so
- * the database never waits inside it for the exporter's CPU.
- */
-export function encodeCopy(rows: readonly TaskRow[]): string[] {
-  const chunks: string[] = [];
-  for (let i = 0; i < rows.length; i += COPY_CHUNK_ROWS) {
-    let chunk = '';
-    const end = Math.min(rows.length, i + COPY_CHUNK_ROWS);
-    for (let j = i; j < end; j++) chunk += copyLine(rows[j] as TaskRow);
-    chunks.push(chunk);
-  }
-  return chunks;
-}
-
-/** Inside the caller's transaction; `chunks` from encodeCopy. */
+/** Inside the caller's transaction; `chunks`: COPY text (copy-text.ts), a few hundred KB each. */
 export async function copyAndMerge(
   client: pg.ClientBase,
   chunks: readonly string[],
@@ -78,35 +62,4 @@ export async function copyAndMerge(
   await once(stream, 'finish');
   const result = await client.query<BatchCountsRow>(MERGE_STAGE_SQL, [runId]);
   return readBatchCounts(result.rows);
-}
-
-const COPY_CHUNK_ROWS = 1000;
-
-/** One row in COPY text format: tab-separated, \N for null, backslash escapes. */
-export function copyLine(row: TaskRow): string {
-  // Concatenation, not an array and join: this runs once per task.
-  return (
-    `${text(row.projectId)}\t${text(row.clusterId)}\t${text(row.logicalClusterName)}\t` +
-    `${text(row.taskType)}\t${text(row.startTimeRaw)}\t` +
-    `${row.startTime === null ? '\\N' : row.startTime.toISOString()}\t` +
-    `${row.endTimeRaw === null ? '\\N' : text(row.endTimeRaw)}\t` +
-    `${row.endTime === null ? '\\N' : row.endTime.toISOString()}\t` +
-    `${row.durationSeconds === null ? '\\N' : String(row.durationSeconds)}\t` +
-    `${row.isRunning ? 't' : 'f'}\t` +
-    `${row.result === null ? '\\N' : text(row.result)}\t` +
-    `${row.log === null ? '\\N' : text(row.log)}\t` +
-    `${row.issues.length === 0 ? '{}' : text(arrayLiteral(row.issues))}\t` +
-    `${row.extra === null ? '\\N' : text(JSON.stringify(row.extra))}\n`
-  );
-}
-
-const COPY_SPECIAL = /[\\\t\n\r]/;
-
-function text(value: string): string {
-  if (!COPY_SPECIAL.test(value)) return value;
-  return value.replace(/[\\\t\n\r]/g, (c) => (c === '\\' ? '\\\\' : c === '\t' ? '\\t' : c === '\n' ? '\\n' : '\\r'));
-}
-
-function arrayLiteral(items: readonly string[]): string {
-  return `{${items.map((item) => `"${item.replace(/["\\]/g, (c) => `\\${c}`)}"`).join(',')}}`;
 }

@@ -16,7 +16,8 @@
 import type pg from 'pg';
 import type { Logger } from '../report/logger.js';
 import type { TaskRow } from '../transform/task-row.js';
-import { copyAndMerge, encodeCopy } from './copy-tasks.js';
+import { copyAndMerge } from './copy-tasks.js';
+import { encodeRows } from './copy-text.js';
 import { withDbRetry, type DbRetryPolicy } from './db-retry.js';
 import type { ClusterBatchCounts } from './merge-tasks-sql.js';
 import { unnestAndMerge } from './upsert-tasks.js';
@@ -41,13 +42,17 @@ export interface TaskWriterOptions {
 
 interface Entry {
   readonly clusterId: string;
-  readonly rows: readonly TaskRow[];
+  readonly rowCount: number;
+  /** The rows as COPY text: one string per page, not thousands of objects. */
+  readonly copyText: string;
   resolve(counts: RowCounts): void;
   reject(error: unknown): void;
 }
 
 // Below this, one unnest statement beats COPY's extra round trips.
 const AUTO_COPY_MIN_ROWS = 200;
+// Pages are joined into COPY writes of about this many characters.
+const COPY_CHUNK_CHARS = 256 * 1024;
 const ZERO: RowCounts = { inserted: 0, updated: 0, unchanged: 0 };
 
 export class TaskWriter {
@@ -67,8 +72,10 @@ export class TaskWriter {
    * the database (with their ledger counters), or the write failed.
    */
   write(clusterId: string, rows: readonly TaskRow[]): { accepted: Promise<void>; committed: Promise<RowCounts> } {
+    // Encoded now, while the rows are young: the queue holds only the text.
+    const copyText = encodeRows(rows);
     const committed = new Promise<RowCounts>((resolve, reject) => {
-      this.queue.push({ clusterId, rows, resolve, reject });
+      this.queue.push({ clusterId, rowCount: rows.length, copyText, resolve, reject });
     });
     // The caller may stop awaiting after its own error; the failure is still reported through allSettled.
     committed.catch(() => undefined);
@@ -108,7 +115,7 @@ export class TaskWriter {
       while (this.queue.length > 0 && rows < this.options.batchRows) {
         const entry = this.queue.shift() as Entry;
         batch.push(entry);
-        rows += entry.rows.length;
+        rows += entry.rowCount;
       }
       this.queuedRows -= rows;
       this.releaseSpace();
@@ -124,7 +131,7 @@ export class TaskWriter {
 
   private async writeBatch(batch: readonly Entry[]): Promise<void> {
     try {
-      settle(batch, await this.commit(batch.flatMap((e) => e.rows)));
+      settle(batch, await this.commit(batch));
     } catch (error) {
       const clusters = [...new Set(batch.map((e) => e.clusterId))];
       if (clusters.length === 1) {
@@ -135,7 +142,7 @@ export class TaskWriter {
       for (const clusterId of clusters) {
         const own = batch.filter((e) => e.clusterId === clusterId);
         try {
-          settle(own, await this.commit(own.flatMap((e) => e.rows)));
+          settle(own, await this.commit(own));
         } catch (clusterError) {
           for (const entry of own) entry.reject(clusterError);
         }
@@ -143,13 +150,14 @@ export class TaskWriter {
     }
   }
 
-  private commit(rows: readonly TaskRow[]): Promise<ClusterBatchCounts[]> {
+  private commit(entries: readonly Entry[]): Promise<ClusterBatchCounts[]> {
+    const rowCount = entries.reduce((sum, e) => sum + e.rowCount, 0);
     const useCopy =
-      this.copyAllowed && (this.options.method === 'copy' || rows.length >= AUTO_COPY_MIN_ROWS);
-    const chunks = useCopy ? encodeCopy(rows) : [];
+      this.copyAllowed && (this.options.method === 'copy' || rowCount >= AUTO_COPY_MIN_ROWS);
+    const chunks = joinChunks(entries);
     return withDbRetry(this.options.retry, () =>
       this.transaction(async (client) => {
-        if (!useCopy) return unnestAndMerge(client, rows, this.options.runId);
+        if (!useCopy) return unnestAndMerge(client, chunks.join(''), this.options.runId);
         try {
           await client.query('SAVEPOINT copy_path');
           return await copyAndMerge(client, chunks, this.options.runId);
@@ -158,7 +166,7 @@ export class TaskWriter {
           this.copyAllowed = false;
           this.options.logger.warn('no privilege to create a temporary staging table: loading with INSERT … unnest instead of COPY');
           await client.query('ROLLBACK TO SAVEPOINT copy_path');
-          return unnestAndMerge(client, rows, this.options.runId);
+          return unnestAndMerge(client, chunks.join(''), this.options.runId);
         }
       }),
     );
@@ -186,6 +194,21 @@ export class TaskWriter {
 }
 
 const INSUFFICIENT_PRIVILEGE = '42501';
+
+/** The entries' COPY text in writes of ~COPY_CHUNK_CHARS: large writes, never one per row. */
+function joinChunks(entries: readonly Entry[]): string[] {
+  const chunks: string[] = [];
+  let chunk = '';
+  for (const entry of entries) {
+    chunk += entry.copyText;
+    if (chunk.length >= COPY_CHUNK_CHARS) {
+      chunks.push(chunk);
+      chunk = '';
+    }
+  }
+  if (chunk !== '') chunks.push(chunk);
+  return chunks;
+}
 
 /** Each cluster's batch total goes to its last entry; the others report zero. */
 function settle(batch: readonly Entry[], counts: readonly ClusterBatchCounts[]): void {

@@ -1,0 +1,93 @@
+/**
+ * Rows as PostgreSQL COPY text (tab-separated, `\N` for null, backslash
+ * escapes), the form in which the writer queues them. A page becomes one
+ * string as soon as it arrives, so the rows and their dates die young (cheap
+ * for the garbage collector) and a queued page costs its text, not thousands
+ * of small objects. The COPY path streams the text as is; the unnest path
+ * decodes it back into one text array per column and lets PostgreSQL apply
+ * the same input conversions COPY would.
+ */
+import type { TaskRow } from '../transform/task-row.js';
+
+/** The columns of a COPY line, in order: the staging table's columns. */
+export const COPY_COLUMNS = [
+  'project_id',
+  'cluster_id',
+  'logical_cluster_name',
+  'task_type',
+  'start_time_raw',
+  'start_time',
+  'end_time_raw',
+  'end_time',
+  'duration_seconds',
+  'is_running',
+  'result',
+  'log',
+  'parse_issues',
+  'extra',
+] as const;
+
+/** One row in COPY text format. */
+export function copyLine(row: TaskRow): string {
+  // Concatenation, not an array and join: this runs once per task.
+  return (
+    `${text(row.projectId)}\t${text(row.clusterId)}\t${text(row.logicalClusterName)}\t` +
+    `${text(row.taskType)}\t${text(row.startTimeRaw)}\t` +
+    `${row.startTime === null ? '\\N' : row.startTime.toISOString()}\t` +
+    `${row.endTimeRaw === null ? '\\N' : text(row.endTimeRaw)}\t` +
+    `${row.endTime === null ? '\\N' : row.endTime.toISOString()}\t` +
+    `${row.durationSeconds === null ? '\\N' : String(row.durationSeconds)}\t` +
+    `${row.isRunning ? 't' : 'f'}\t` +
+    `${row.result === null ? '\\N' : text(row.result)}\t` +
+    `${row.log === null ? '\\N' : text(row.log)}\t` +
+    `${row.issues.length === 0 ? '{}' : text(arrayLiteral(row.issues))}\t` +
+    `${row.extra === null ? '\\N' : text(JSON.stringify(row.extra))}\n`
+  );
+}
+
+/** Rows as one COPY text string (each line ends with a newline). */
+export function encodeRows(rows: readonly TaskRow[]): string {
+  let out = '';
+  for (const row of rows) out += copyLine(row);
+  return out;
+}
+
+/**
+ * COPY text → one array per column (COPY_COLUMNS order), each value the
+ * field's text or null: what `text[]` parameters of the unnest path take.
+ */
+export function decodeCopyText(copyText: string): (string | null)[][] {
+  const columns: (string | null)[][] = COPY_COLUMNS.map(() => []);
+  let start = 0;
+  while (start < copyText.length) {
+    const end = copyText.indexOf('\n', start);
+    const line = copyText.slice(start, end === -1 ? copyText.length : end);
+    const fields = line.split('\t');
+    if (fields.length !== COPY_COLUMNS.length) {
+      // Only copyLine writes this text, so this is a bug, never bad input.
+      throw new Error(`COPY line with ${fields.length} fields, expected ${COPY_COLUMNS.length}`);
+    }
+    for (let i = 0; i < fields.length; i++) (columns[i] as (string | null)[]).push(unescapeField(fields[i] as string));
+    start = end === -1 ? copyText.length : end + 1;
+  }
+  return columns;
+}
+
+const COPY_SPECIAL = /[\\\t\n\r]/;
+const ESCAPES: Readonly<Record<string, string>> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
+const UNESCAPES: Readonly<Record<string, string>> = { '\\': '\\', t: '\t', n: '\n', r: '\r' };
+
+function text(value: string): string {
+  if (!COPY_SPECIAL.test(value)) return value;
+  return value.replace(/[\\\t\n\r]/g, (c) => ESCAPES[c] as string);
+}
+
+function unescapeField(field: string): string | null {
+  if (field === '\\N') return null;
+  if (!field.includes('\\')) return field;
+  return field.replace(/\\([\\tnr])/g, (_, c: string) => UNESCAPES[c] as string);
+}
+
+function arrayLiteral(items: readonly string[]): string {
+  return `{${items.map((item) => `"${item.replace(/["\\]/g, (c) => `\\${c}`)}"`).join(',')}}`;
+}

@@ -1,0 +1,63 @@
+/**
+ * The writer queues pages as COPY text; the unnest path decodes that text.
+ * Whatever a task holds (tabs, newlines, backslashes, the two characters
+ * `\N`), decoding gives back exactly the values COPY would store.
+ */
+import { describe, expect, it } from 'vitest';
+import { COPY_COLUMNS, copyLine, decodeCopyText, encodeRows } from '../../../src/warehouse/copy-text.js';
+import type { TaskRow } from '../../../src/transform/task-row.js';
+
+const ROW: TaskRow = {
+  projectId: 'p-1',
+  clusterId: 'c-1',
+  logicalClusterName: 'lc_sales',
+  taskType: 'Expand',
+  startTimeRaw: '2023-06-15 08:00:00',
+  startTime: new Date('2023-06-15T00:00:00Z'),
+  endTimeRaw: '2023-06-15 08:05:30',
+  endTime: new Date('2023-06-15T00:05:30Z'),
+  durationSeconds: 330.5,
+  result: 'success',
+  log: 'expanded by 2 nodes',
+  isRunning: false,
+  issues: [],
+  extra: null,
+};
+
+const HOSTILE = 'tab\there\nnew line\r\\back\\slash \\N end';
+
+describe('COPY text', () => {
+  it('writes one line per row, fields in the staging table order, nulls as \\N', () => {
+    const running: TaskRow = { ...ROW, endTimeRaw: null, endTime: null, durationSeconds: null, isRunning: true, result: null };
+    expect(copyLine(running)).toBe(
+      'p-1\tc-1\tlc_sales\tExpand\t2023-06-15 08:00:00\t2023-06-15T00:00:00.000Z\t\\N\t\\N\t\\N\tt\t\\N\texpanded by 2 nodes\t{}\t\\N\n',
+    );
+    expect(copyLine(running).split('\t')).toHaveLength(COPY_COLUMNS.length);
+  });
+
+  it('decodes back to the text of every field, special characters and \\N-lookalikes included', () => {
+    const hostile: TaskRow = {
+      ...ROW,
+      logicalClusterName: HOSTILE,
+      log: HOSTILE,
+      result: '\\N',
+      issues: ['a"quote', 'back\\slash'],
+      extra: { note: HOSTILE },
+    };
+    const columns = decodeCopyText(encodeRows([ROW, hostile]));
+    const byName = Object.fromEntries(COPY_COLUMNS.map((name, i) => [name, columns[i]]));
+    expect(byName.logical_cluster_name).toEqual(['lc_sales', HOSTILE]);
+    expect(byName.log).toEqual(['expanded by 2 nodes', HOSTILE]);
+    expect(byName.result).toEqual(['success', '\\N']);
+    expect(byName.start_time).toEqual(['2023-06-15T00:00:00.000Z', '2023-06-15T00:00:00.000Z']);
+    expect(byName.duration_seconds).toEqual(['330.5', '330.5']);
+    expect(byName.is_running).toEqual(['f', 'f']);
+    expect(byName.parse_issues).toEqual(['{}', '{"a\\"quote","back\\\\slash"}']);
+    expect(JSON.parse(byName.extra?.[1] ?? 'null')).toEqual({ note: HOSTILE });
+    expect(byName.extra?.[0]).toBeNull();
+  });
+
+  it('decodes empty text to empty columns', () => {
+    expect(decodeCopyText('')).toEqual(COPY_COLUMNS.map(() => []));
+  });
+});
