@@ -44,7 +44,8 @@ export async function runExportSession(input: ExportSessionInput): Promise<RunRe
   }
   const target = await resolveDatabaseTarget(env, logger, input.announce);
   try {
-    const database = await openDatabase(target.url, { maxConnections: Math.min(config.concurrency, 16) + 2 });
+    // Ledger writes (one per cluster start and end, up to `concurrency` at once), the run lock, and the writers.
+    const database = await openDatabase(target.url, { maxConnections: Math.min(config.concurrency, 16) + 1 + config.writers });
     try {
       await prepareSchema(database, input.migrate, logger);
       const http = createHttpClient({

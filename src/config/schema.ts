@@ -101,6 +101,8 @@ export const configSchema = z
     // A batch is written when it reaches batchSize rows or this long after its first row.
     batchMaxDelayMs: z.int().min(0).max(60_000).default(200),
     loader: z.enum(['auto', 'copy', 'insert']).default('auto'),
+    // Batches written at once: the database merges one while the next is copied in.
+    writers: z.int().min(1).max(8).default(2),
     pageConcurrency: z.int().min(1).max(64).default(4),
     http: z
       .strictObject({

@@ -74,6 +74,7 @@ export async function runExport(input: RunExportInput): Promise<RunReport> {
     retry: dbRetry,
     runId,
     batchRows: config.batchSize,
+    writers: config.writers,
     maxDelayMs: config.batchMaxDelayMs,
     method: config.loader,
     logger,

@@ -15,7 +15,14 @@ export interface DbRetryPolicy {
 // 53300 too many connections; 40001 / 40P01 serialization failure, deadlock.
 const TRANSIENT_SQLSTATE = /^(08...|57P0[123]|53300|40001|40P01)$/;
 const TRANSIENT_NODE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND']);
-const TRANSIENT_MESSAGES = [/connection terminated/i, /timeout exceeded when trying to connect/i, /Connection ended/i];
+// pg's own wording for a lost connection; "not queryable" is what a statement
+// gets when the connection died between two statements of a transaction.
+const TRANSIENT_MESSAGES = [
+  /connection terminated/i,
+  /timeout exceeded when trying to connect/i,
+  /Connection ended/i,
+  /has encountered a connection error and is not queryable/i,
+];
 
 export function isTransientDbError(error: unknown): boolean {
   if (!(error instanceof Error)) return false;

@@ -86,6 +86,19 @@ WITH staged AS (
 SELECT cluster_id, inserted::int, updated::int, unchanged::int FROM counts`;
 }
 
+/**
+ * Locks the batch's ledger rows in cluster order (`$2`: sorted cluster ids),
+ * before the merge updates them in whatever order its plan yields: two
+ * batches written at once then queue on the same first row instead of
+ * deadlocking.
+ */
+export const LOCK_LEDGER_ROWS_SQL = `
+SELECT cluster_id
+  FROM dws.export_cluster_runs
+ WHERE run_id = $1 AND cluster_id = ANY ($2::text[])
+ ORDER BY cluster_id
+   FOR UPDATE`;
+
 export interface ClusterBatchCounts {
   readonly clusterId: string;
   readonly inserted: number;

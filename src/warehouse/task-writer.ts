@@ -1,8 +1,10 @@
 /**
- * The run's single writer: clusters hand it rows as pages arrive and go on
+ * The run's writer: clusters hand it rows as pages arrive and go on
  * fetching; it batches rows across pages and clusters (by size, or after a
  * short delay) so a fleet of small clusters does not pay one transaction per
- * cluster, and writes one batch at a time in its own transaction.
+ * cluster, and writes each batch in its own transaction. Up to `writers`
+ * batches are written at once, on their own connections, so the database
+ * can merge one batch while the next is copied in.
  *
  * - Backpressure: `accepted` resolves only while the queue is below its
  *   bound, so memory depends on batch size and concurrency, never on the
@@ -12,6 +14,9 @@
  *   fail another's.
  * - Load method: COPY into a staging table (fast), or unnest parameters
  *   (tiny batches, or where temporary tables are not allowed).
+ * - No deadlocks between concurrent batches: within a run no two batches
+ *   hold the same task, and each batch locks its clusters' ledger rows in
+ *   cluster order before touching them.
  */
 import type pg from 'pg';
 import type { Logger } from '../report/logger.js';
@@ -19,7 +24,7 @@ import type { TaskRow } from '../transform/task-row.js';
 import { copyAndMerge } from './copy-tasks.js';
 import { encodeRows } from './copy-text.js';
 import { withDbRetry, type DbRetryPolicy } from './db-retry.js';
-import type { ClusterBatchCounts } from './merge-tasks-sql.js';
+import { LOCK_LEDGER_ROWS_SQL, type ClusterBatchCounts } from './merge-tasks-sql.js';
 import { unnestAndMerge } from './upsert-tasks.js';
 
 export type LoadMethod = 'auto' | 'copy' | 'insert';
@@ -35,6 +40,8 @@ export interface TaskWriterOptions {
   readonly retry: DbRetryPolicy;
   readonly runId: number;
   readonly batchRows: number;
+  /** Batches written at once, each on its own connection. */
+  readonly writers: number;
   readonly maxDelayMs: number;
   readonly method: LoadMethod;
   readonly logger: Logger;
@@ -58,7 +65,7 @@ const ZERO: RowCounts = { inserted: 0, updated: 0, unchanged: 0 };
 export class TaskWriter {
   private queue: Entry[] = [];
   private queuedRows = 0;
-  private running: Promise<void> | null = null;
+  private loops = new Set<Promise<void>>();
   private timer: NodeJS.Timeout | null = null;
   private spaceWaiters: (() => void)[] = [];
   private copyAllowed: boolean;
@@ -87,9 +94,9 @@ export class TaskWriter {
 
   /** Writes everything queued; resolves when the queue is empty. */
   async drain(): Promise<void> {
-    while (this.queue.length > 0 || this.running) {
+    while (this.queue.length > 0 || this.loops.size > 0) {
       this.kick();
-      await this.running;
+      await Promise.all(this.loops);
     }
   }
 
@@ -103,24 +110,41 @@ export class TaskWriter {
       clearTimeout(this.timer);
       this.timer = null;
     }
-    this.running ??= this.loop().finally(() => {
-      this.running = null;
-    });
+    // One writer takes whatever is queued; more start only for full batches.
+    while (
+      this.loops.size < this.options.writers &&
+      this.queue.length > 0 &&
+      (this.loops.size === 0 || this.queuedRows >= this.options.batchRows)
+    ) {
+      const loop: Promise<void> = this.loop(this.takeBatch()).finally(() => {
+        this.loops.delete(loop);
+        // Two writers may stop at once, each leaving the rest to the other.
+        this.kick();
+      });
+      this.loops.add(loop);
+    }
   }
 
-  private async loop(): Promise<void> {
-    while (this.queue.length > 0) {
-      const batch: Entry[] = [];
-      let rows = 0;
-      while (this.queue.length > 0 && rows < this.options.batchRows) {
-        const entry = this.queue.shift() as Entry;
-        batch.push(entry);
-        rows += entry.rowCount;
-      }
-      this.queuedRows -= rows;
-      this.releaseSpace();
+  private async loop(first: Entry[]): Promise<void> {
+    let batch: Entry[] | null = first;
+    while (batch) {
       await this.writeBatch(batch);
+      const more = this.queue.length > 0 && (this.loops.size === 1 || this.queuedRows >= this.options.batchRows);
+      batch = more ? this.takeBatch() : null;
     }
+  }
+
+  private takeBatch(): Entry[] {
+    const batch: Entry[] = [];
+    let rows = 0;
+    while (this.queue.length > 0 && rows < this.options.batchRows) {
+      const entry = this.queue.shift() as Entry;
+      batch.push(entry);
+      rows += entry.rowCount;
+    }
+    this.queuedRows -= rows;
+    this.releaseSpace();
+    return batch;
   }
 
   private releaseSpace(): void {
@@ -155,8 +179,10 @@ export class TaskWriter {
     const useCopy =
       this.copyAllowed && (this.options.method === 'copy' || rowCount >= AUTO_COPY_MIN_ROWS);
     const chunks = joinChunks(entries);
+    const clusterIds = [...new Set(entries.map((e) => e.clusterId))];
     return withDbRetry(this.options.retry, () =>
       this.transaction(async (client) => {
+        await client.query(LOCK_LEDGER_ROWS_SQL, [this.options.runId, clusterIds]);
         if (!useCopy) return unnestAndMerge(client, chunks.join(''), this.options.runId);
         try {
           await client.query('SAVEPOINT copy_path');

@@ -37,6 +37,38 @@ describe('export of a 50-cluster fleet (page cap 50, 0-2,000 tasks per cluster)'
   }
 });
 
+describe('several batches written at once', () => {
+  const fleet = SimFleet.generate({ seed: 23, projects: 1, clustersPerProject: 12, minTasks: 150, maxTasks: 900 });
+
+  it('small batches of interleaved clusters on 4 writers store every task once, count it once, and never deadlock', async () => {
+    const db = await createTestDatabase();
+    try {
+      await withSimulator({ fleet, pageSizeCap: 25 }, async (simulator) => {
+        // Tiny batches over many clusters with parallel pages: each batch holds
+        // several clusters, and each cluster's ledger row is hit by many batches in flight.
+        const config = { ...fleetConfig(simulator, fleet, { concurrency: 12, pageSize: 25 }), batchSize: 60, batchMaxDelayMs: 5, writers: 4, pageConcurrency: 4 };
+        const report = await exportOnce(db.url, config);
+        expect(report.status).toBe('succeeded');
+        expect(await storedTasks(db.pool)).toEqual(fleetTasks(fleet));
+        const ledger = await db.pool.query(
+          `SELECT count(*)::int AS n, sum(rows_inserted)::int AS inserted,
+                  bool_and(rows_inserted = api_count AND tasks_fetched = api_count) AS all_match
+             FROM dws.export_cluster_runs WHERE run_id = $1 AND status = 'succeeded'`,
+          [report.runId],
+        );
+        expect(ledger.rows[0]).toEqual({ n: 12, inserted: fleet.totalTasks(), all_match: true });
+        // Backends report at exit; the exporter's pool is closed by now.
+        const stats = await db.pool.query(
+          'SELECT pg_stat_clear_snapshot(), (SELECT deadlocks::int FROM pg_stat_database WHERE datname = current_database()) AS deadlocks',
+        );
+        expect(stats.rows[0].deadlocks).toBe(0);
+      });
+    } finally {
+      await db.drop();
+    }
+  });
+});
+
 describe('reruns and changes', () => {
   let db: TestDatabase;
   const fleet = SimFleet.generate({ seed: 11, projects: 1, clustersPerProject: 6, minTasks: 20, maxTasks: 300 });

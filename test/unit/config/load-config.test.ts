@@ -41,6 +41,7 @@ describe('a minimal valid config', () => {
       batchSize: 5000,
       batchMaxDelayMs: 200,
       loader: 'auto',
+      writers: 2,
       pageConcurrency: 4,
       http: {
         timeoutMs: 30_000,
