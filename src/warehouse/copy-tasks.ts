@@ -44,10 +44,10 @@ export const MERGE_STAGE_SQL = mergeTasksSql(
 
 const staged = new WeakSet<pg.ClientBase>();
 
-/** Inside the caller's transaction; `chunks`: COPY text (copy-text.ts), a few hundred KB each. */
+/** Inside the caller's transaction; `chunks`: COPY text (copy-text.ts) as UTF-8, a few hundred KB each. */
 export async function copyAndMerge(
   client: pg.ClientBase,
-  chunks: readonly string[],
+  chunks: readonly Buffer[],
   runId: number,
 ): Promise<ClusterBatchCounts[]> {
   if (!staged.has(client)) {

@@ -5,10 +5,13 @@
  *   order: concurrent runs cannot deadlock);
  * - INSERT … ON CONFLICT DO UPDATE … WHERE IS DISTINCT FROM: unchanged rows
  *   are not rewritten (no dead tuples, no WAL), a finished task updates in place;
- * - adds each cluster's counters to its ledger row in the same statement, so
- *   the ledger never claims rows that were rolled back.
+ * - returns each cluster's counters, which the writer adds to the ledger in
+ *   the same transaction (addBatchCounts), so the ledger never claims rows
+ *   that were rolled back.
  * `$1` is the run id; `staged` must yield the stage table's columns.
  */
+import type pg from 'pg';
+
 /**
  * INSERT … ON CONFLICT … DO UPDATE … WHERE IS DISTINCT FROM from `source`
  * (a relation with the stage table's columns), run id in `$1`. Shared with
@@ -73,34 +76,35 @@ WITH staged AS (
            coalesce(w.updated, 0)  AS updated,
            b.fetched - coalesce(w.inserted, 0) - coalesce(w.updated, 0) AS unchanged
       FROM batch b LEFT JOIN written w USING (cluster_id)
-), ledger AS (
-    UPDATE dws.export_cluster_runs l
-       SET tasks_fetched  = l.tasks_fetched  + c.fetched,
-           rows_inserted  = l.rows_inserted  + c.inserted,
-           rows_updated   = l.rows_updated   + c.updated,
-           rows_unchanged = l.rows_unchanged + c.unchanged,
-           rows_flagged   = l.rows_flagged   + c.flagged
-      FROM counts c
-     WHERE l.run_id = $1 AND l.cluster_id = c.cluster_id
 )
-SELECT cluster_id, inserted::int, updated::int, unchanged::int FROM counts`;
+SELECT cluster_id, fetched::int, flagged::int, inserted::int, updated::int, unchanged::int FROM counts`;
 }
 
-/**
- * Locks the batch's ledger rows in cluster order (`$2`: sorted cluster ids),
- * before the merge updates them in whatever order its plan yields: two
- * batches written at once then queue on the same first row instead of
- * deadlocking.
- */
-export const LOCK_LEDGER_ROWS_SQL = `
+// Batches in flight share clusters. Their ledger rows are locked in cluster
+// order (no deadlock) and only after the merge, just before COMMIT, so one
+// batch waits for another only for that moment, not for its whole merge.
+const LOCK_LEDGER_ROWS_SQL = `
 SELECT cluster_id
   FROM dws.export_cluster_runs
  WHERE run_id = $1 AND cluster_id = ANY ($2::text[])
  ORDER BY cluster_id
    FOR UPDATE`;
 
+const ADD_LEDGER_COUNTS_SQL = `
+UPDATE dws.export_cluster_runs l
+   SET tasks_fetched  = l.tasks_fetched  + c.fetched,
+       rows_inserted  = l.rows_inserted  + c.inserted,
+       rows_updated   = l.rows_updated   + c.updated,
+       rows_unchanged = l.rows_unchanged + c.unchanged,
+       rows_flagged   = l.rows_flagged   + c.flagged
+  FROM unnest($2::text[], $3::int[], $4::int[], $5::int[], $6::int[], $7::int[])
+       AS c (cluster_id, fetched, flagged, inserted, updated, unchanged)
+ WHERE l.run_id = $1 AND l.cluster_id = c.cluster_id`;
+
 export interface ClusterBatchCounts {
   readonly clusterId: string;
+  readonly fetched: number;
+  readonly flagged: number;
   readonly inserted: number;
   readonly updated: number;
   readonly unchanged: number;
@@ -108,11 +112,35 @@ export interface ClusterBatchCounts {
 
 export interface BatchCountsRow {
   readonly cluster_id: string;
+  readonly fetched: number;
+  readonly flagged: number;
   readonly inserted: number;
   readonly updated: number;
   readonly unchanged: number;
 }
 
 export function readBatchCounts(rows: readonly BatchCountsRow[]): ClusterBatchCounts[] {
-  return rows.map((r) => ({ clusterId: r.cluster_id, inserted: r.inserted, updated: r.updated, unchanged: r.unchanged }));
+  return rows.map((r) => ({
+    clusterId: r.cluster_id,
+    fetched: r.fetched,
+    flagged: r.flagged,
+    inserted: r.inserted,
+    updated: r.updated,
+    unchanged: r.unchanged,
+  }));
+}
+
+/** Adds a merged batch's counters to its clusters' ledger rows; inside the batch's transaction. */
+export async function addBatchCounts(client: pg.ClientBase, runId: number, counts: readonly ClusterBatchCounts[]): Promise<void> {
+  if (counts.length === 0) return;
+  await client.query(LOCK_LEDGER_ROWS_SQL, [runId, counts.map((c) => c.clusterId)]);
+  await client.query(ADD_LEDGER_COUNTS_SQL, [
+    runId,
+    counts.map((c) => c.clusterId),
+    counts.map((c) => c.fetched),
+    counts.map((c) => c.flagged),
+    counts.map((c) => c.inserted),
+    counts.map((c) => c.updated),
+    counts.map((c) => c.unchanged),
+  ]);
 }

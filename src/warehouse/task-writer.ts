@@ -16,7 +16,7 @@
  *   (tiny batches, or where temporary tables are not allowed).
  * - No deadlocks between concurrent batches: within a run no two batches
  *   hold the same task, and each batch locks its clusters' ledger rows in
- *   cluster order before touching them.
+ *   cluster order (addBatchCounts).
  */
 import type pg from 'pg';
 import type { Logger } from '../report/logger.js';
@@ -24,7 +24,7 @@ import type { TaskRow } from '../transform/task-row.js';
 import { copyAndMerge } from './copy-tasks.js';
 import { encodeRows } from './copy-text.js';
 import { withDbRetry, type DbRetryPolicy } from './db-retry.js';
-import { LOCK_LEDGER_ROWS_SQL, type ClusterBatchCounts } from './merge-tasks-sql.js';
+import { addBatchCounts, type ClusterBatchCounts } from './merge-tasks-sql.js';
 import { unnestAndMerge } from './upsert-tasks.js';
 
 export type LoadMethod = 'auto' | 'copy' | 'insert';
@@ -50,16 +50,16 @@ export interface TaskWriterOptions {
 interface Entry {
   readonly clusterId: string;
   readonly rowCount: number;
-  /** The rows as COPY text: one string per page, not thousands of objects. */
-  readonly copyText: string;
+  /** The rows as COPY text (UTF-8): one buffer per page, not thousands of objects. */
+  readonly copyData: Buffer;
   resolve(counts: RowCounts): void;
   reject(error: unknown): void;
 }
 
 // Below this, one unnest statement beats COPY's extra round trips.
 const AUTO_COPY_MIN_ROWS = 200;
-// Pages are joined into COPY writes of about this many characters.
-const COPY_CHUNK_CHARS = 256 * 1024;
+// Pages are joined into COPY writes of about this many bytes.
+const COPY_CHUNK_BYTES = 256 * 1024;
 const ZERO: RowCounts = { inserted: 0, updated: 0, unchanged: 0 };
 
 export class TaskWriter {
@@ -80,9 +80,9 @@ export class TaskWriter {
    */
   write(clusterId: string, rows: readonly TaskRow[]): { accepted: Promise<void>; committed: Promise<RowCounts> } {
     // Encoded now, while the rows are young: the queue holds only the text.
-    const copyText = encodeRows(rows);
+    const copyData = Buffer.from(encodeRows(rows), 'utf8');
     const committed = new Promise<RowCounts>((resolve, reject) => {
-      this.queue.push({ clusterId, rowCount: rows.length, copyText, resolve, reject });
+      this.queue.push({ clusterId, rowCount: rows.length, copyData, resolve, reject });
     });
     // The caller may stop awaiting after its own error; the failure is still reported through allSettled.
     committed.catch(() => undefined);
@@ -179,23 +179,29 @@ export class TaskWriter {
     const useCopy =
       this.copyAllowed && (this.options.method === 'copy' || rowCount >= AUTO_COPY_MIN_ROWS);
     const chunks = joinChunks(entries);
-    const clusterIds = [...new Set(entries.map((e) => e.clusterId))];
+    const { runId } = this.options;
     return withDbRetry(this.options.retry, () =>
       this.transaction(async (client) => {
-        await client.query(LOCK_LEDGER_ROWS_SQL, [this.options.runId, clusterIds]);
-        if (!useCopy) return unnestAndMerge(client, chunks.join(''), this.options.runId);
-        try {
-          await client.query('SAVEPOINT copy_path');
-          return await copyAndMerge(client, chunks, this.options.runId);
-        } catch (error) {
-          if ((error as { code?: unknown }).code !== INSUFFICIENT_PRIVILEGE) throw error;
-          this.copyAllowed = false;
-          this.options.logger.warn('no privilege to create a temporary staging table: loading with INSERT … unnest instead of COPY');
-          await client.query('ROLLBACK TO SAVEPOINT copy_path');
-          return unnestAndMerge(client, chunks.join(''), this.options.runId);
-        }
+        const counts = await this.merge(client, useCopy, chunks);
+        await addBatchCounts(client, runId, counts);
+        return counts;
       }),
     );
+  }
+
+  private async merge(client: pg.PoolClient, useCopy: boolean, chunks: readonly Buffer[]): Promise<ClusterBatchCounts[]> {
+    const { runId } = this.options;
+    if (!useCopy) return unnestAndMerge(client, Buffer.concat(chunks).toString('utf8'), runId);
+    try {
+      await client.query('SAVEPOINT copy_path');
+      return await copyAndMerge(client, chunks, runId);
+    } catch (error) {
+      if ((error as { code?: unknown }).code !== INSUFFICIENT_PRIVILEGE) throw error;
+      this.copyAllowed = false;
+      this.options.logger.warn('no privilege to create a temporary staging table: loading with INSERT … unnest instead of COPY');
+      await client.query('ROLLBACK TO SAVEPOINT copy_path');
+      return unnestAndMerge(client, Buffer.concat(chunks).toString('utf8'), runId);
+    }
   }
 
   private async transaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
@@ -221,18 +227,21 @@ export class TaskWriter {
 
 const INSUFFICIENT_PRIVILEGE = '42501';
 
-/** The entries' COPY text in writes of ~COPY_CHUNK_CHARS: large writes, never one per row. */
-function joinChunks(entries: readonly Entry[]): string[] {
-  const chunks: string[] = [];
-  let chunk = '';
+/** The entries' COPY data in writes of ~COPY_CHUNK_BYTES: large writes, never one per row. */
+function joinChunks(entries: readonly Entry[]): Buffer[] {
+  const chunks: Buffer[] = [];
+  let pending: Buffer[] = [];
+  let bytes = 0;
   for (const entry of entries) {
-    chunk += entry.copyText;
-    if (chunk.length >= COPY_CHUNK_CHARS) {
-      chunks.push(chunk);
-      chunk = '';
+    pending.push(entry.copyData);
+    bytes += entry.copyData.length;
+    if (bytes >= COPY_CHUNK_BYTES) {
+      chunks.push(Buffer.concat(pending, bytes));
+      pending = [];
+      bytes = 0;
     }
   }
-  if (chunk !== '') chunks.push(chunk);
+  if (bytes > 0) chunks.push(Buffer.concat(pending, bytes));
   return chunks;
 }
 
