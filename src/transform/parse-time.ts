@@ -20,6 +20,9 @@ export type ParsedTime = { readonly ok: true; readonly instant: Date } | { reado
 const INVALID: ParsedTime = { ok: false };
 
 export function parseApiTime(raw: string, zone: string): ParsedTime {
+  // The documented shape, read digit by digit: no regex, no substrings.
+  const wallMs = raw.length === 19 ? wallClockMs(raw) : null;
+  if (wallMs !== null) return fromWallMs(wallMs, zone);
   const trimmed = raw.trim();
   const match = API_SHAPE.exec(trimmed);
   if (match) return fromParts(match, zone);
@@ -45,13 +48,64 @@ function fromParts(match: RegExpExecArray, zoneName: string): ParsedTime {
   ) {
     return INVALID;
   }
-  if (zoneName === 'UTC' || zoneName === 'Etc/UTC') return { ok: true, instant: check };
+  return fromWallMs(wallMs, zoneName);
+}
+
+/** A wall-clock time (as if it were UTC) → the instant in `zoneName`. */
+function fromWallMs(wallMs: number, zoneName: string): ParsedTime {
+  if (zoneName === 'UTC' || zoneName === 'Etc/UTC') return { ok: true, instant: new Date(wallMs) };
   const zone = zoneFor(zoneName);
   if (!zone.isValid) return INVALID;
-  const hourStart = wallMs - (minute * 60 + second) * 1000;
+  const hourStart = wallMs - (wallMs % HOUR_MS + HOUR_MS) % HOUR_MS;
   const offset = hourOffset(zoneName, zone, hourStart);
   if (offset !== null) return { ok: true, instant: new Date(wallMs - offset * 60_000) };
   return { ok: true, instant: new Date(resolveLocal(zone, wallMs).instantMs) };
+}
+
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+/**
+ * `YYYY-MM-DD HH:mm:ss` (or `T` between date and time) → its wall-clock
+ * time as if it were UTC, in ms; null for anything else, including an
+ * impossible date (2023-02-30), hour 24, or a year before 100 (left to the
+ * general path, which treats those exactly as before).
+ */
+function wallClockMs(raw: string): number | null {
+  if (
+    raw.charCodeAt(4) !== DASH || raw.charCodeAt(7) !== DASH || raw.charCodeAt(13) !== COLON ||
+    raw.charCodeAt(16) !== COLON || (raw.charCodeAt(10) !== SPACE && raw.charCodeAt(10) !== LETTER_T)
+  ) {
+    return null;
+  }
+  const year = digits(raw, 0, 4);
+  const month = digits(raw, 5, 2);
+  const day = digits(raw, 8, 2);
+  const hour = digits(raw, 11, 2);
+  const minute = digits(raw, 14, 2);
+  const second = digits(raw, 17, 2);
+  if (year < 100 || month < 1 || month > 12 || day < 1 || hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 59) {
+    return null;
+  }
+  const leap = month === 2 && year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  if (day > (DAYS_IN_MONTH[month - 1] as number) + (leap ? 1 : 0)) return null;
+  return Date.UTC(year, month - 1, day, hour, minute, second);
+}
+
+const DASH = 0x2d;
+const COLON = 0x3a;
+const SPACE = 0x20;
+const LETTER_T = 0x54;
+const ZERO = 0x30;
+
+/** The number written by `length` ASCII digits at `start`; -1 if any is not a digit. */
+function digits(raw: string, start: number, length: number): number {
+  let value = 0;
+  for (let i = start; i < start + length; i++) {
+    const d = raw.charCodeAt(i) - ZERO;
+    if (d < 0 || d > 9) return -1;
+    value = value * 10 + d;
+  }
+  return value;
 }
 
 /**

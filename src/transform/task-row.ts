@@ -32,6 +32,8 @@ export interface RowContext {
 }
 
 const KNOWN_FIELDS = new Set(['type', 'logical_cluster_name', 'start_time', 'end_time', 'result', 'log']);
+const NO_ISSUES: readonly string[] = Object.freeze([]);
+const NUL = '\u0000';
 
 /**
  * The natural key within one cluster. The API has no task id; a task is
@@ -44,6 +46,11 @@ export function naturalKey(row: Pick<TaskRow, 'logicalClusterName' | 'taskType' 
 
 /** The natural key straight from an API task, without building the row. */
 export function rawTaskKey(task: RawTask): string {
+  const { logical_cluster_name: name, type, start_time: start } = task;
+  // The common case, without the per-field bookkeeping: three clean strings.
+  if (typeof name === 'string' && typeof type === 'string' && typeof start === 'string' && !name.includes(NUL) && !type.includes(NUL) && !start.includes(NUL)) {
+    return `${name}${NUL}${type}${NUL}${start}`;
+  }
   const scratch: string[] = [];
   return naturalKey({
     logicalClusterName: readText(task.logical_cluster_name, 'logical_cluster_name', scratch) ?? '',
@@ -93,7 +100,7 @@ export function toTaskRow(task: RawTask, context: RowContext): TaskRow {
     log: text('log'),
     isRunning,
     extra: extraFields(task, issues),
-    issues: [...new Set(issues)],
+    issues: issues.length === 0 ? NO_ISSUES : [...new Set(issues)],
   };
 }
 
@@ -120,6 +127,15 @@ function escapeNul(value: string, field: string, issues: string[]): string {
 }
 
 function extraFields(task: RawTask, issues: string[]): Record<string, unknown> | null {
+  // Most tasks carry only the documented fields: find that out without allocating.
+  let unknown = false;
+  for (const key in task) {
+    if (!KNOWN_FIELDS.has(key)) {
+      unknown = true;
+      break;
+    }
+  }
+  if (!unknown) return null;
   const entries = Object.entries(task)
     .filter(([key]) => !KNOWN_FIELDS.has(key))
     .map(([key, value]): [string, unknown] => [escapeNul(key, 'extra', issues), scrubNul(value, issues)]);

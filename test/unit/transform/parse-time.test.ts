@@ -170,6 +170,13 @@ describe('ISO 8601 strings', () => {
 });
 
 describe('invalid inputs are refused, never rolled over', () => {
+  it('29 February exists in leap years only: every fourth year, not centuries, but every fourth century', () => {
+    expect(iso('2024-02-29 10:00:00', 'UTC')).toBe('2024-02-29T10:00:00.000Z');
+    expect(iso('2000-02-29 10:00:00', 'Asia/Shanghai')).toBe('2000-02-29T02:00:00.000Z');
+    expect(parseApiTime('1900-02-29 10:00:00', 'UTC')).toEqual({ ok: false });
+    expect(parseApiTime('2100-02-29T10:00:00', 'UTC')).toEqual({ ok: false });
+  });
+
   it.each([
     ['all zeros', '0000-00-00 00:00:00'],
     ['30 February', '2023-02-30 10:00:00'],
