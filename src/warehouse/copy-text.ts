@@ -33,9 +33,9 @@ export function copyLine(row: TaskRow): string {
   return (
     `${text(row.projectId)}\t${text(row.clusterId)}\t${text(row.logicalClusterName)}\t` +
     `${text(row.taskType)}\t${text(row.startTimeRaw)}\t` +
-    `${row.startTime === null ? '\\N' : row.startTime.toISOString()}\t` +
+    `${row.startTime === null ? '\\N' : isoInstant(row.startTime)}\t` +
     `${row.endTimeRaw === null ? '\\N' : text(row.endTimeRaw)}\t` +
-    `${row.endTime === null ? '\\N' : row.endTime.toISOString()}\t` +
+    `${row.endTime === null ? '\\N' : isoInstant(row.endTime)}\t` +
     `${row.durationSeconds === null ? '\\N' : String(row.durationSeconds)}\t` +
     `${row.isRunning ? 't' : 'f'}\t` +
     `${row.result === null ? '\\N' : text(row.result)}\t` +
@@ -71,6 +71,36 @@ export function decodeCopyText(copyText: string): (string | null)[][] {
     start = end === -1 ? copyText.length : end + 1;
   }
   return columns;
+}
+
+const DAY_MS = 86_400_000;
+// Years 0000-9999: where toISOString writes four-digit years.
+const FIRST_FAST_MS = Date.parse('0000-01-01T00:00:00.000Z');
+const LAST_FAST_MS = Date.parse('9999-12-31T23:59:59.999Z');
+const PAD2 = Array.from({ length: 60 }, (_, i) => String(i).padStart(2, '0'));
+const dayPrefixes = new Map<number, string>();
+
+/**
+ * Exactly `date.toISOString()`, which costs about a microsecond per call —
+ * twice per task, it was a third of the COPY encoding. Tasks of one run fall
+ * on a few hundred days, so the date part is formatted once per day.
+ */
+export function isoInstant(date: Date): string {
+  const ms = date.getTime();
+  if (!(ms >= FIRST_FAST_MS && ms <= LAST_FAST_MS)) return date.toISOString();
+  const day = Math.floor(ms / DAY_MS);
+  let prefix = dayPrefixes.get(day);
+  if (prefix === undefined) {
+    prefix = date.toISOString().slice(0, 11);
+    if (dayPrefixes.size >= 100_000) dayPrefixes.clear();
+    dayPrefixes.set(day, prefix);
+  }
+  const inDay = ms - day * DAY_MS;
+  const millis = inDay % 1000;
+  return (
+    `${prefix}${PAD2[Math.floor(inDay / 3_600_000)] as string}:${PAD2[Math.floor(inDay / 60_000) % 60] as string}:` +
+    `${PAD2[Math.floor(inDay / 1000) % 60] as string}.${millis === 0 ? '000' : String(millis).padStart(3, '0')}Z`
+  );
 }
 
 const COPY_SPECIAL = /[\\\t\n\r]/;

@@ -4,7 +4,8 @@
  * `\N`), decoding gives back exactly the values COPY would store.
  */
 import { describe, expect, it } from 'vitest';
-import { COPY_COLUMNS, copyLine, decodeCopyText, encodeRows } from '../../../src/warehouse/copy-text.js';
+import { COPY_COLUMNS, copyLine, decodeCopyText, encodeRows, isoInstant } from '../../../src/warehouse/copy-text.js';
+import { seededRandom } from '../../../src/simulator/random.js';
 import type { TaskRow } from '../../../src/transform/task-row.js';
 
 const ROW: TaskRow = {
@@ -59,5 +60,23 @@ describe('COPY text', () => {
 
   it('decodes empty text to empty columns', () => {
     expect(decodeCopyText('')).toEqual(COPY_COLUMNS.map(() => []));
+  });
+});
+
+describe('isoInstant', () => {
+  it('writes exactly what toISOString writes, for 20,000 instants from year 0 to 9999 and around the edges', () => {
+    const random = seededRandom(5);
+    const first = Date.parse('0000-01-01T00:00:00.000Z');
+    const last = Date.parse('9999-12-31T23:59:59.999Z');
+    const instants = [first, first - 1, last, last + 1, 0, -1, 1, Date.parse('1969-12-31T23:59:59.999Z'), 8.64e15, -8.64e15];
+    for (let i = 0; i < 20_000; i++) {
+      const ms = Math.floor(first + random() * (last - first));
+      // Whole seconds (what the API sends) as well as milliseconds.
+      instants.push(i % 2 === 0 ? ms - (((ms % 1000) + 1000) % 1000) : ms);
+    }
+    for (const ms of instants) {
+      const date = new Date(ms);
+      expect(isoInstant(date)).toBe(date.toISOString());
+    }
   });
 });
