@@ -14,7 +14,7 @@ import type { Logger } from '../report/logger.js';
 import type { ClusterRef, DwsClient, RequestStats } from '../source/dws-client.js';
 import type { RawTask } from '../source/task-page.js';
 import { walkTasks, type OffsetModeCache, type WalkOptions, type WalkSummary } from '../source/paginate.js';
-import { rawTaskKey, toTaskRow, type TaskRow } from '../transform/task-row.js';
+import { rawTaskKey, toTaskRow } from '../transform/task-row.js';
 import { withDbRetry, type DbRetryPolicy } from '../warehouse/db-retry.js';
 import { finishClusterRun, recordNotStarted, startClusterRun, type ClusterOutcome } from '../warehouse/ledger.js';
 import type { RowCounts, TaskWriter } from '../warehouse/task-writer.js';
@@ -51,11 +51,14 @@ export async function exportCluster(ctx: ClusterExportContext, cluster: ClusterR
   const seen = new Set<string>();
   const rowContext = { projectId: cluster.projectId, clusterId: cluster.clusterId, sourceTimeZone: ctx.sourceTimeZone };
   const commits: Promise<RowCounts>[] = [];
-  const sink = async (tasks: readonly RawTask[]): Promise<void> => {
-    const rows: TaskRow[] = tasks.map((task) => toTaskRow(task, rowContext));
-    const { accepted, committed } = ctx.writer.write(cluster.clusterId, rows);
+  // Not async: a suspended frame would keep the page's rows alive while the writer applies backpressure.
+  const sink = (tasks: readonly RawTask[]): Promise<void> => {
+    const { accepted, committed } = ctx.writer.write(
+      cluster.clusterId,
+      tasks.map((task) => toTaskRow(task, rowContext)),
+    );
     commits.push(committed);
-    await accepted;
+    return accepted;
   };
   // The first walk may fetch pages in parallel; a re-walk goes page by page.
   const walkOnce = (parallel = true): Promise<WalkSummary> =>

@@ -116,8 +116,12 @@ export async function walkTasks(
     if (page.count !== null) apiCount = page.count;
     return page;
   };
-  /** Hands new tasks to the sink; returns how many leading tasks this walk had already met. */
-  const accept = async (tasks: readonly RawTask[], keys: readonly string[] = tasks.map(keyOf)): Promise<number> => {
+  /**
+   * Hands new tasks to the sink; returns how many leading tasks this walk had
+   * already met. Not async: a suspended frame would keep the page alive
+   * while the sink applies backpressure.
+   */
+  const accept = (tasks: readonly RawTask[], keys: readonly string[] = tasks.map(keyOf)): Promise<number> => {
     const fresh: RawTask[] = [];
     let leadingRepeats = 0;
     let leading = true;
@@ -132,8 +136,7 @@ export async function walkTasks(
         fresh.push(task);
       }
     }
-    if (fresh.length > 0) await sink(fresh);
-    return leadingRepeats;
+    return fresh.length > 0 ? sink(fresh).then(() => leadingRepeats) : Promise.resolve(leadingRepeats);
   };
   const summary = (stopReason: StopReason): WalkSummary => ({
     apiCount,
@@ -198,7 +201,7 @@ export async function walkTasks(
           const page = await fetchPage(offset);
           if (i === offsets.length - 1) lastLength = page.tasks.length;
           confirmCap(page.tasks.length);
-          await accept(page.tasks);
+          return accept(page.tasks);
         }),
       ),
     );

@@ -80,13 +80,16 @@ export class TaskWriter {
    */
   write(clusterId: string, rows: readonly TaskRow[]): { accepted: Promise<void>; committed: Promise<RowCounts> } {
     // Encoded now, while the rows are young: the queue holds only the text.
-    const copyData = Buffer.from(encodeRows(rows), 'utf8');
+    // No closure below may mention `rows`: closures share their function's
+    // context, and the one on `committed` would keep the rows alive until
+    // the batch commits (a heap snapshot found ~20,000 of them).
+    const entry = { clusterId, rowCount: rows.length, copyData: Buffer.from(encodeRows(rows), 'utf8') };
     const committed = new Promise<RowCounts>((resolve, reject) => {
-      this.queue.push({ clusterId, rowCount: rows.length, copyData, resolve, reject });
+      this.queue.push({ ...entry, resolve, reject });
     });
     // The caller may stop awaiting after its own error; the failure is still reported through allSettled.
     committed.catch(() => undefined);
-    this.queuedRows += rows.length;
+    this.queuedRows += entry.rowCount;
     if (this.queuedRows >= this.options.batchRows) this.kick();
     else this.timer ??= setTimeout(() => this.kick(), this.options.maxDelayMs);
     return { accepted: this.waitForSpace(), committed };
