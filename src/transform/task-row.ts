@@ -41,7 +41,16 @@ const NUL = '\u0000';
  * reported (raw, so changing `sourceTimeZone` never duplicates rows).
  */
 export function naturalKey(row: Pick<TaskRow, 'logicalClusterName' | 'taskType' | 'startTimeRaw'>): string {
-  return `${row.logicalClusterName}\u0000${row.taskType}\u0000${row.startTimeRaw}`;
+  return joinKey(row.logicalClusterName, row.taskType, row.startTimeRaw);
+}
+
+/**
+ * join(), not a template: keys live as long as their cluster's walk, and a
+ * concatenated string stays a rope (four nodes plus its three parts) until
+ * something flattens it; join() writes one flat string.
+ */
+function joinKey(name: string, type: string, start: string): string {
+  return [name, type, start].join(NUL);
 }
 
 /** The natural key straight from an API task, without building the row. */
@@ -49,7 +58,7 @@ export function rawTaskKey(task: RawTask): string {
   const { logical_cluster_name: name, type, start_time: start } = task;
   // The common case, without the per-field bookkeeping: three clean strings.
   if (typeof name === 'string' && typeof type === 'string' && typeof start === 'string' && !name.includes(NUL) && !type.includes(NUL) && !start.includes(NUL)) {
-    return `${name}${NUL}${type}${NUL}${start}`;
+    return joinKey(name, type, start);
   }
   const scratch: string[] = [];
   return naturalKey({
