@@ -92,6 +92,12 @@ describe('reruns and changes', () => {
         [second.runId],
       );
       expect(rewritten.rows[0].n).toBe(0);
+      // Not even locked: ON CONFLICT DO UPDATE would have stamped every
+      // conflicting row's xmax (a write, with WAL) although it updates none.
+      const touched = await db.pool.query(
+        `SELECT count(*)::int AS n FROM dws.logical_cluster_tasks WHERE xmax <> '0'::xid`,
+      );
+      expect(touched.rows[0].n).toBe(0);
       expect(await storedTasks(db.pool)).toEqual(fleetTasks(fleet));
     });
   });
