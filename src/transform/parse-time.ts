@@ -83,7 +83,10 @@ function wallClockMs(raw: string): number | null {
   const hour = digits(raw, 11, 2);
   const minute = digits(raw, 14, 2);
   const second = digits(raw, 17, 2);
-  if (year < 100 || month < 1 || month > 12 || day < 1 || hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 59) {
+  if (
+    year < 100 || month < 1 || month > 12 || day < 1 ||
+    hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 59
+  ) {
     return null;
   }
   const leap = month === 2 && year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);

@@ -57,7 +57,10 @@ function joinKey(name: string, type: string, start: string): string {
 export function rawTaskKey(task: RawTask): string {
   const { logical_cluster_name: name, type, start_time: start } = task;
   // The common case, without the per-field bookkeeping: three clean strings.
-  if (typeof name === 'string' && typeof type === 'string' && typeof start === 'string' && !name.includes(NUL) && !type.includes(NUL) && !start.includes(NUL)) {
+  if (
+    typeof name === 'string' && typeof type === 'string' && typeof start === 'string' &&
+    !name.includes(NUL) && !type.includes(NUL) && !start.includes(NUL)
+  ) {
     return joinKey(name, type, start);
   }
   const scratch: string[] = [];
