@@ -16,7 +16,7 @@ import { formatTable } from '../report/table.js';
 import { createAuthorizer } from '../source/auth/authorizer.js';
 import { describeCredentials, resolveCredentials } from '../source/auth/resolve-credentials.js';
 import { createDwsClient } from '../source/dws-client.js';
-import { createHttpClient } from '../source/http-client.js';
+import { createHttpClient, httpClientOptions } from '../source/http-client.js';
 
 export interface DiscoverOptions {
   readonly configPath: string | undefined;
@@ -35,17 +35,7 @@ export async function discoverCommand(
   }
   const config = await loadConfigFile(configPath);
   const credentials = await resolveCredentials(env, config);
-  const http = createHttpClient({
-    connections: config.concurrency,
-    timeoutMs: config.http.timeoutMs,
-    maxRequestsPerSecond: config.http.maxRequestsPerSecond,
-    maxInFlight: config.http.maxInFlight,
-    retry: {
-      maxRetries: config.http.maxRetries,
-      minDelayMs: config.http.retryMinDelayMs,
-      maxDelayMs: config.http.retryMaxDelayMs,
-    },
-  });
+  const http = createHttpClient(httpClientOptions(config));
   const authorizer = createAuthorizer(credentials, { onWarning: (message) => logger.warn(message) });
   try {
     const client = createDwsClient(http, authorizer);

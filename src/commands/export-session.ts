@@ -11,7 +11,7 @@ import { SINGLE_SHARD, selectShard, type ShardSpec } from '../plan/shard.js';
 import type { Logger } from '../report/logger.js';
 import { createAuthorizer } from '../source/auth/authorizer.js';
 import { createDwsClient, type ClusterRef } from '../source/dws-client.js';
-import { createHttpClient } from '../source/http-client.js';
+import { createHttpClient, httpClientOptions } from '../source/http-client.js';
 import { lastListedClusters, recordClusters } from '../warehouse/clusters.js';
 import { openDatabase, type Database } from '../warehouse/database.js';
 import { prepareSchema } from '../warehouse/migrate.js';
@@ -48,17 +48,7 @@ export async function runExportSession(input: ExportSessionInput): Promise<RunRe
     const database = await openDatabase(target.url, { maxConnections: Math.min(config.concurrency, 16) + 1 + config.writers });
     try {
       await prepareSchema(database, input.migrate, logger);
-      const http = createHttpClient({
-        connections: config.concurrency,
-        timeoutMs: config.http.timeoutMs,
-        maxRequestsPerSecond: config.http.maxRequestsPerSecond,
-        maxInFlight: config.http.maxInFlight,
-        retry: {
-          maxRetries: config.http.maxRetries,
-          minDelayMs: config.http.retryMinDelayMs,
-          maxDelayMs: config.http.retryMaxDelayMs,
-        },
-      });
+      const http = createHttpClient(httpClientOptions(config));
       const authorizer = createAuthorizer(input.credentials, { onWarning: (message) => logger.warn(message) });
       try {
         const dws = createDwsClient(http, authorizer);

@@ -9,6 +9,7 @@
 import pLimit from 'p-limit';
 import pThrottle from 'p-throttle';
 import { Agent, interceptors, type Dispatcher } from 'undici';
+import type { ExporterConfig } from '../config/schema.js';
 import { makeRetryCallback, type RetryEvent, type RetryPolicy } from './retry-policy.js';
 
 export interface HttpClientOptions {
@@ -20,6 +21,21 @@ export interface HttpClientOptions {
   readonly maxRequestsPerSecond: number;
   /** Requests in flight over the whole run, all endpoints together. */
   readonly maxInFlight: number;
+}
+
+/** What a run's config sets: one place for `run` and `discover`. */
+export function httpClientOptions(config: Pick<ExporterConfig, 'concurrency' | 'http'>): HttpClientOptions {
+  return {
+    connections: config.concurrency,
+    timeoutMs: config.http.timeoutMs,
+    maxRequestsPerSecond: config.http.maxRequestsPerSecond,
+    maxInFlight: config.http.maxInFlight,
+    retry: {
+      maxRetries: config.http.maxRetries,
+      minDelayMs: config.http.retryMinDelayMs,
+      maxDelayMs: config.http.retryMaxDelayMs,
+    },
+  };
 }
 
 export interface HttpResponse {
