@@ -12,7 +12,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import type pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Credentials, ExporterEnv } from '../../src/config/env.js';
 import { parseConfig } from '../../src/config/load-config.js';
@@ -29,7 +28,7 @@ import {
   startSimulator,
   type Simulator,
 } from '../../src/simulator/index.js';
-import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { createTestDatabase, dumpDwsSchema, type TestDatabase } from '../support/database.js';
 import { fleetTasks, storedTasks } from '../support/exporter.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -95,20 +94,6 @@ async function runSession(databaseUrl: string, config: unknown, credentials: Cre
   } catch (error) {
     return { report: null, error: error as Error, output: `${chunks.join('')}\n${(error as Error).message}` };
   }
-}
-
-async function dumpDwsSchema(pool: pg.Pool): Promise<string> {
-  const relations = await pool.query<{ name: string }>(
-    `SELECT format('%I.%I', n.nspname, c.relname) AS name
-       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-      WHERE n.nspname = 'dws' AND c.relkind IN ('r', 'p', 'v', 'm')`,
-  );
-  const lines: string[] = [];
-  for (const { name } of relations.rows) {
-    const rows = await pool.query<{ row: string }>(`SELECT t::text AS row FROM ${name} t`);
-    lines.push(...rows.rows.map((r) => `${name} ${r.row}`));
-  }
-  return lines.join('\n');
 }
 
 describe('refused AK/SK', () => {

@@ -12,10 +12,11 @@ import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ConfigInput } from '../../src/config/schema.js';
 import { ExitCode } from '../../src/report/exit-codes.js';
-import { SimFleet, startSimulator, type Simulator, type SimulatorOptions } from '../../src/simulator/index.js';
+import { SimFleet, startSimulator, type Simulator } from '../../src/simulator/index.js';
 import { readMigrations } from '../../src/warehouse/migrate.js';
 import { CHILD_TIMEOUT_MS, cliLauncher, describeResult, once } from '../support/cli.js';
-import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { createTestDatabase, dumpDwsSchema, type TestDatabase } from '../support/database.js';
+import { withSimulator } from '../support/exporter.js';
 
 /** Cases that assert a failing or signalled command's exit code. */
 const itExitCode = it;
@@ -69,30 +70,6 @@ function fleetCounts(fleet: SimFleet, exclude: readonly string[] = []): Map<stri
       .filter((c) => c.tasks.length > 0 && !exclude.includes(c.id))
       .map((c) => [c.id, c.tasks.length]),
   );
-}
-
-/** Every row of every table and view in schema dws, as text. */
-async function dumpDwsSchema(pool: pg.Pool): Promise<string> {
-  const relations = await pool.query<{ name: string }>(
-    `SELECT format('%I.%I', n.nspname, c.relname) AS name
-       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-      WHERE n.nspname = 'dws' AND c.relkind IN ('r', 'p', 'v', 'm')`,
-  );
-  const lines: string[] = [];
-  for (const { name } of relations.rows) {
-    const rows = await pool.query<{ row: string }>(`SELECT t::text AS row FROM ${name} t`);
-    lines.push(...rows.rows.map((r) => `${name} ${r.row}`));
-  }
-  return lines.join('\n');
-}
-
-async function withSimulator<T>(options: SimulatorOptions, body: (simulator: Simulator) => Promise<T>): Promise<T> {
-  const simulator = await startSimulator(options);
-  try {
-    return await body(simulator);
-  } finally {
-    await simulator.close();
-  }
 }
 
 const SUMMARY_OK = /^Run \d+ succeeded in \d+\.\d s: (\d+)\/(\d+) clusters complete\.$/m;

@@ -7,28 +7,18 @@
  * HTTP, a real PostgreSQL.
  */
 import { setMaxListeners } from 'node:events';
-import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunReport } from '../../src/export/run-export.js';
 import { ExitCode } from '../../src/report/exit-codes.js';
 import { SimFleet, startSimulator, type Simulator, type SimulatorOptions } from '../../src/simulator/index.js';
 import { readMigrations } from '../../src/warehouse/migrate.js';
-import { cliLauncher, describeResult, waitFor } from '../support/cli.js';
+import { cliLauncher, describeResult, waitFor, waitForExporterSessionsGone } from '../support/cli.js';
 import { createTestDatabase } from '../support/database.js';
 import { TEST_TOKEN, exportOnce, fleetConfig, fleetTasks, storedTasks } from '../support/exporter.js';
 
 const { runCli } = cliLauncher();
 
 /** Until the server has ended every session of the exporter (pool.end() does not wait for the backends). */
-async function waitForExporterSessionsGone(pool: pg.Pool): Promise<void> {
-  await waitFor('the exporter sessions to end', async () => {
-    const r = await pool.query<{ n: number }>(
-      `SELECT count(*)::int AS n FROM pg_stat_activity
-        WHERE datname = current_database() AND application_name = 'dws-task-exporter'`,
-    );
-    return r.rows[0]?.n === 0;
-  });
-}
 
 describe('overlapping runs of the same clusters into the same database', () => {
   // 10 clusters of 0-400 tasks, 50 per page, some latency so the two runs'

@@ -16,7 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ConfigInput } from '../../src/config/schema.js';
 import { ExitCode } from '../../src/report/exit-codes.js';
 import { SimFleet, startSimulator, type Simulator } from '../../src/simulator/index.js';
-import { cliLauncher, describeResult, once, waitFor, type CliProcess, type CliResult } from '../support/cli.js';
+import { cliLauncher, describeResult, once, waitFor, waitForExporterSessionsGone, type CliProcess, type CliResult } from '../support/cli.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { TEST_TOKEN, exportOnce, fleetConfig, fleetTasks, storedTasks } from '../support/exporter.js';
 
@@ -48,15 +48,6 @@ async function waitForRunningRun(pool: pg.Pool, child: CliProcess): Promise<void
 }
 
 /** Until the server has ended every session of the exporter (a killed client's backend exits asynchronously). */
-async function waitForExporterSessionsGone(pool: pg.Pool): Promise<void> {
-  await waitFor('the killed exporter sessions to end', async () => {
-    const r = await pool.query<{ n: number }>(
-      `SELECT count(*)::int AS n FROM pg_stat_activity
-        WHERE datname = current_database() AND application_name = 'dws-task-exporter'`,
-    );
-    return r.rows[0]?.n === 0;
-  });
-}
 
 interface LedgerRun {
   readonly run_id: number;

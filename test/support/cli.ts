@@ -7,6 +7,7 @@
 import { spawn } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import type pg from 'pg';
 import type { LogLevel } from '../../src/config/env.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -153,4 +154,18 @@ export async function waitFor<T>(
 export function once<T>(produce: () => Promise<T>): () => Promise<T> {
   let result: Promise<T> | undefined;
   return () => (result ??= produce());
+}
+
+/**
+ * Until no exporter session is left in the current database: a killed
+ * child's backends linger until PostgreSQL notices, and hold its locks.
+ */
+export async function waitForExporterSessionsGone(pool: pg.Pool): Promise<void> {
+  await waitFor('the exporter sessions to end', async () => {
+    const r = await pool.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM pg_stat_activity
+        WHERE datname = current_database() AND application_name = 'dws-task-exporter'`,
+    );
+    return r.rows[0]?.n === 0;
+  });
 }

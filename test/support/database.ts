@@ -69,3 +69,18 @@ export async function withDatabase<T>(body: (db: TestDatabase) => Promise<T>): P
     await db.drop();
   }
 }
+
+/** Every row of every table and view in schema dws, as text. */
+export async function dumpDwsSchema(pool: pg.Pool): Promise<string> {
+  const relations = await pool.query<{ name: string }>(
+    `SELECT format('%I.%I', n.nspname, c.relname) AS name
+       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE n.nspname = 'dws' AND c.relkind IN ('r', 'p', 'v', 'm')`,
+  );
+  const lines: string[] = [];
+  for (const { name } of relations.rows) {
+    const rows = await pool.query<{ row: string }>(`SELECT t::text AS row FROM ${name} t`);
+    lines.push(...rows.rows.map((r) => `${name} ${r.row}`));
+  }
+  return lines.join('\n');
+}

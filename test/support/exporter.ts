@@ -39,12 +39,12 @@ export function fleetConfig(simulator: Simulator, fleet: SimFleet, overrides: Pa
   };
 }
 
-/** A simulator requiring TEST_TOKEN for the duration of `body`. */
+/** A simulator for the duration of `body`, requiring TEST_TOKEN unless `options.auth` says otherwise. */
 export async function withSimulator<T>(
-  options: Omit<SimulatorOptions, 'auth'>,
+  options: SimulatorOptions,
   body: (simulator: Simulator) => Promise<T>,
 ): Promise<T> {
-  const simulator = await startSimulator({ ...options, auth: { token: TEST_TOKEN } });
+  const simulator = await startSimulator({ auth: { token: TEST_TOKEN }, ...options });
   try {
     return await body(simulator);
   } finally {
