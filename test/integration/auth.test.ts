@@ -6,12 +6,10 @@
  * cluster; rotating credentials must keep a run going; and no secret may
  * appear in any output or table.
  */
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Credentials, ExporterEnv } from '../../src/config/env.js';
 import { parseConfig } from '../../src/config/load-config.js';
@@ -28,10 +26,10 @@ import {
   startSimulator,
   type Simulator,
 } from '../../src/simulator/index.js';
+import { cliLauncher } from '../support/cli.js';
 import { createTestDatabase, dumpDwsSchema, type TestDatabase } from '../support/database.js';
 import { fleetTasks, storedTasks } from '../support/exporter.js';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const AK = 'AUTHTESTACCESSKEY001';
 const SK = 'sk-9f1c-auth-test-secret-never-print';
 const WRONG_SK = 'sk-wrong-0c77-also-never-print';
@@ -243,31 +241,8 @@ describe('credentials that change during a run', () => {
 // ---------------------------------------------------------------------------
 // No secret in any output or table: the real CLI in a child process, at trace level.
 
-interface CliResult {
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-function runCli(args: readonly string[], vars: Readonly<Record<string, string>>): Promise<CliResult> {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [key, value] of Object.entries(process.env)) {
-    if (key === 'DATABASE_URL' || key.startsWith('DWS_') || key.startsWith('HUAWEICLOUD_')) continue;
-    env[key] = value;
-  }
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], {
-    cwd: ROOT,
-    env: { ...env, LOG_LEVEL: 'trace', ...vars },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const out: Buffer[] = [];
-  const err: Buffer[] = [];
-  child.stdout.on('data', (c: Buffer) => out.push(c));
-  child.stderr.on('data', (c: Buffer) => err.push(c));
-  return new Promise((resolve, reject) => {
-    child.once('error', reject);
-    child.once('close', () => resolve({ stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') }));
-  });
-}
+// The real CLI at trace level: every log line a secret could slip into.
+const { runCli } = cliLauncher({ logLevel: 'trace' });
 
 let fileCounter = 0;
 async function writeTemp(content: string): Promise<string> {

@@ -4,46 +4,20 @@
  * simulator and a real PostgreSQL. Every value in the document is checked
  * against the ledger the run wrote.
  */
-import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ExitCode } from '../../src/report/exit-codes.js';
 import type { RunSummaryDocument } from '../../src/report/summary-json.js';
 import { SimFleet, startSimulator, type Simulator } from '../../src/simulator/index.js';
 import { shardOf } from '../../src/plan/shard.js';
+import { cliLauncher, describeResult } from '../support/cli.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { TEST_TOKEN, fleetConfig, fleetTasks, storedTasks } from '../support/exporter.js';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
-interface CliResult {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-function runCli(args: readonly string[], env: Readonly<Record<string, string>>): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], {
-      cwd: ROOT,
-      env: { PATH: process.env.PATH, HOME: process.env.HOME, LOG_LEVEL: 'warn', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on('data', (c: Buffer) => out.push(c));
-    child.stderr.on('data', (c: Buffer) => err.push(c));
-    child.on('error', reject);
-    child.on('close', (code) =>
-      resolve({ code, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') }),
-    );
-  });
-}
-
-const explain = (r: CliResult): string => `exit ${String(r.code)}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`;
+const { runCli } = cliLauncher();
 
 let dir: string;
 beforeAll(async () => {
@@ -78,9 +52,9 @@ describe('--summary-json and --output json', () => {
       ['run', '--config', configPath, '--summary-json', summaryPath, '--output', 'json', '--run-group', 'nightly-2026-03-01'],
       { DATABASE_URL: db.url, DWS_AUTH_TOKEN: TEST_TOKEN },
     );
-    expect(result.code, explain(result)).toBe(ExitCode.PARTIAL);
+    expect(result.code, describeResult(result)).toBe(ExitCode.PARTIAL);
     const lines = result.stdout.trimEnd().split('\n');
-    expect(lines, explain(result)).toHaveLength(1);
+    expect(lines, describeResult(result)).toHaveLength(1);
     const printed = JSON.parse(lines[0] ?? '') as RunSummaryDocument;
     const written = JSON.parse(await readFile(summaryPath, 'utf8')) as RunSummaryDocument;
     expect(written).toEqual(printed);
@@ -140,7 +114,7 @@ describe('--summary-json and --output json', () => {
       DATABASE_URL: 'postgres://nobody:secret-pw@127.0.0.1:1/none',
       DWS_AUTH_TOKEN: TEST_TOKEN,
     });
-    expect(result.code, explain(result)).toBe(ExitCode.DATABASE);
+    expect(result.code, describeResult(result)).toBe(ExitCode.DATABASE);
     const text = await readFile(summaryPath, 'utf8');
     expect(text).not.toContain('secret-pw');
     expect(JSON.parse(text)).toMatchObject({
@@ -160,7 +134,7 @@ describe('--summary-json and --output json', () => {
       DATABASE_URL: db.url,
       DWS_AUTH_TOKEN: TEST_TOKEN,
     });
-    expect(result.code, explain(result)).toBe(ExitCode.USAGE_OR_CONFIG);
+    expect(result.code, describeResult(result)).toBe(ExitCode.USAGE_OR_CONFIG);
     expect(JSON.parse(result.stdout)).toMatchObject({ status: 'error', exitCode: 2, outcome: 'usage_or_config', retryable: false, error: { code: 'CONFIG_INVALID' } });
     expect(result.stderr).toContain('CONFIG_INVALID');
   });
@@ -186,7 +160,7 @@ describe('sharded runs (an Indexed Job\'s pods)', () => {
     try {
       // Migrate first, as the migrate Job does; the shards run with --no-migrate.
       const migrate = await runCli(['migrate'], { DATABASE_URL: db.url });
-      expect(migrate.code, explain(migrate)).toBe(0);
+      expect(migrate.code, describeResult(migrate)).toBe(0);
       const configPath = join(dir, 'sharded.json');
       await writeFile(configPath, JSON.stringify(fleetConfig(simulator, fleet)));
       const shards = await Promise.all(
@@ -200,7 +174,7 @@ describe('sharded runs (an Indexed Job\'s pods)', () => {
           }),
         ),
       );
-      for (const shard of shards) expect(shard.code, explain(shard)).toBe(0);
+      for (const shard of shards) expect(shard.code, describeResult(shard)).toBe(0);
       const documents = shards.map((s) => JSON.parse(s.stdout) as RunSummaryDocument);
       expect(documents.map((d) => d.shard)).toEqual([0, 1, 2].map((index) => ({ index, count: 3 })));
       for (const d of documents) {
