@@ -120,11 +120,8 @@ def check_export(ti, **_):
     }
 
 
-EXPORTER_ARGS = ["run", "--config", CONFIG, "--no-migrate", "--run-group", "{{ run_id }}"]
-
-with DAG(
-    dag_id="dws_task_exporter_k8s",
-    description="GaussDB(DWS) logical-cluster task history -> PostgreSQL (KubernetesPodOperator)",
+# Both DAGs run on the same schedule with the same defaults; only the operator differs.
+DAG_SETTINGS = dict(
     schedule="17 2 * * *",
     start_date=datetime(2026, 1, 1),
     catchup=False,
@@ -132,6 +129,14 @@ with DAG(
     default_args=default_args,
     tags=["dws", "export"],
     doc_md=__doc__,
+)
+
+EXPORTER_ARGS = ["run", "--config", CONFIG, "--no-migrate", "--run-group", "{{ run_id }}"]
+
+with DAG(
+    dag_id="dws_task_exporter_k8s",
+    description="GaussDB(DWS) logical-cluster task history -> PostgreSQL (KubernetesPodOperator)",
+    **DAG_SETTINGS,
 ) as k8s_dag:
     pod = dict(
         task_id="export",
@@ -173,13 +178,7 @@ with DAG(
 with DAG(
     dag_id="dws_task_exporter_bash",
     description="GaussDB(DWS) logical-cluster task history -> PostgreSQL (BashOperator)",
-    schedule="17 2 * * *",
-    start_date=datetime(2026, 1, 1),
-    catchup=False,
-    max_active_runs=1,
-    default_args=default_args,
-    tags=["dws", "export"],
-    doc_md=__doc__,
+    **DAG_SETTINGS,
 ) as bash_dag:
     export = BashOperator(
         task_id="export",
