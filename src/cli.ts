@@ -10,10 +10,10 @@ import { discoverCommand } from './commands/discover.js';
 import { migrateCommand } from './commands/migrate.js';
 import { runCommand } from './commands/run.js';
 import { simulateCommand } from './commands/simulate.js';
-import { ExporterError, UsageError } from './errors.js';
-import { EXPORTER_VERSION } from './package-info.js';
+import { ExporterError, UsageError } from './core/errors.js';
+import { EXPORTER_VERSION } from './core/package-info.js';
 import { resolveRunGroupId, resolveShard } from './plan/shard.js';
-import { ExitCode, exitCodeForError, type ExitCodeValue } from './report/exit-codes.js';
+import { ExitCode, exitCodeForError, type ExitCodeValue } from './core/exit-codes.js';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 type Values = Readonly<Record<string, string | boolean | (string | boolean)[] | undefined>>;

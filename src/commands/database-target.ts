@@ -3,7 +3,7 @@
  * embedded server in the data directory (started here, stopped by `release`).
  */
 import type { ExporterEnv } from '../config/env.js';
-import type { Logger } from '../report/logger.js';
+import type { Logger } from '../core/logger.js';
 import { redactUrl } from '../warehouse/database.js';
 import { startEmbeddedPostgres } from '../warehouse/embedded-postgres.js';
 

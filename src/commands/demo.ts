@@ -6,8 +6,8 @@
  */
 import { readEnv } from '../config/env.js';
 import { parseConfig } from '../config/load-config.js';
-import type { ExitCodeValue } from '../report/exit-codes.js';
-import { createLogger } from '../report/logger.js';
+import type { ExitCodeValue } from '../core/exit-codes.js';
+import { createLogger } from '../core/logger.js';
 import { formatRunSummary } from '../report/summary.js';
 import { formatTable } from '../report/table.js';
 import { SimFleet, startSimulator } from '../simulator/index.js';

@@ -8,10 +8,10 @@
 import { readEnv } from '../config/env.js';
 import { loadConfigFile } from '../config/load-config.js';
 import type { ClusterSelection, ExporterConfig } from '../config/schema.js';
-import { ConfigError } from '../errors.js';
+import { ConfigError } from '../core/errors.js';
 import { planClusters, type ClusterPlan, type ProjectPlan } from '../plan/plan-clusters.js';
-import { ExitCode, exitCodeForError, type ExitCodeValue } from '../report/exit-codes.js';
-import { createLogger } from '../report/logger.js';
+import { ExitCode, exitCodeForError, type ExitCodeValue } from '../core/exit-codes.js';
+import { createLogger } from '../core/logger.js';
 import { formatTable } from '../report/table.js';
 import { createAuthorizer } from '../source/auth/authorizer.js';
 import { describeCredentials, resolveCredentials } from '../source/auth/resolve-credentials.js';

@@ -8,7 +8,7 @@ import type { ExporterConfig } from '../config/schema.js';
 import { runExport, type RunExportInput, type RunReport } from '../export/run-export.js';
 import { insecureEndpoints, planClusters } from '../plan/plan-clusters.js';
 import { SINGLE_SHARD, selectShard, type ShardSpec } from '../plan/shard.js';
-import type { Logger } from '../report/logger.js';
+import type { Logger } from '../core/logger.js';
 import { createAuthorizer } from '../source/auth/authorizer.js';
 import { createDwsClient, type ClusterRef } from '../source/dws-client.js';
 import { createHttpClient, httpClientOptions } from '../source/http-client.js';

@@ -1,8 +1,8 @@
 /** `dws-task-exporter migrate`: apply pending migrations and exit. */
 import { readEnv } from '../config/env.js';
-import { DbError, ExporterError } from '../errors.js';
-import { ExitCode, type ExitCodeValue } from '../report/exit-codes.js';
-import { createLogger } from '../report/logger.js';
+import { DbError, ExporterError } from '../core/errors.js';
+import { ExitCode, type ExitCodeValue } from '../core/exit-codes.js';
+import { createLogger } from '../core/logger.js';
 import { openDatabase } from '../warehouse/database.js';
 import { migrate } from '../warehouse/migrate.js';
 import { resolveDatabaseTarget } from './database-target.js';

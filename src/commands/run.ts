@@ -2,11 +2,11 @@
 import { readEnv } from '../config/env.js';
 import { loadConfigFile } from '../config/load-config.js';
 import { randomUUID } from 'node:crypto';
-import { ConfigError } from '../errors.js';
-import { EXPORTER_VERSION } from '../package-info.js';
+import { ConfigError } from '../core/errors.js';
+import { EXPORTER_VERSION } from '../core/package-info.js';
 import { SINGLE_SHARD, type ShardSpec } from '../plan/shard.js';
-import { exitCodeForError, type ExitCodeValue } from '../report/exit-codes.js';
-import { createLogger, logFormatFor, type Logger } from '../report/logger.js';
+import { exitCodeForError, type ExitCodeValue } from '../core/exit-codes.js';
+import { createLogger, logFormatFor, type Logger } from '../core/logger.js';
 import {
   publishRunMetrics,
   pushTargetFromEnv,

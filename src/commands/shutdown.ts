@@ -6,8 +6,8 @@
  * (open transactions roll back; the next run marks the ledger `abandoned`).
  */
 import { setMaxListeners } from 'node:events';
-import { ExitCode } from '../report/exit-codes.js';
-import type { Logger } from '../report/logger.js';
+import { ExitCode } from '../core/exit-codes.js';
+import type { Logger } from '../core/logger.js';
 
 export interface Shutdown {
   readonly signal: AbortSignal;

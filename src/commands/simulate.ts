@@ -4,7 +4,7 @@
  * Prints a matching config file on stdout; runs until SIGINT/SIGTERM.
  */
 import { once } from 'node:events';
-import { ExitCode, type ExitCodeValue } from '../report/exit-codes.js';
+import { ExitCode, type ExitCodeValue } from '../core/exit-codes.js';
 import { SimFleet, startSimulator } from '../simulator/index.js';
 
 export interface SimulateOptions {

@@ -2,10 +2,10 @@
  * The environment, validated once. Secrets are read here (values) or by
  * src/source/auth (files named here, re-read when they change); they leave
  * this module only inside a `Credentials` value, which is never logged (see
- * src/report/logger.ts redaction) nor written to the database.
+ * src/core/logger.ts redaction) nor written to the database.
  */
 import { z } from 'zod';
-import { ConfigError } from '../errors.js';
+import { ConfigError } from '../core/errors.js';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 

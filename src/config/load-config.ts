@@ -1,7 +1,7 @@
 /** Reads and validates the JSON config file: every error names the file and the key. */
 import { readFile } from 'node:fs/promises';
 import type { z } from 'zod';
-import { ConfigError } from '../errors.js';
+import { ConfigError } from '../core/errors.js';
 import { configSchema, resolveConfig, type ExporterConfig } from './schema.js';
 
 export async function loadConfigFile(path: string): Promise<ExporterConfig> {

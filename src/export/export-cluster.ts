@@ -9,8 +9,8 @@
  */
 import type { LimitFunction } from 'p-limit';
 import type pg from 'pg';
-import { DbError, DwsApiError, DwsPayloadError, ExporterError, describeCause } from '../errors.js';
-import type { Logger } from '../report/logger.js';
+import { DbError, DwsApiError, DwsPayloadError, ExporterError, describeCause } from '../core/errors.js';
+import type { Logger } from '../core/logger.js';
 import type { ClusterRef, DwsClient, RequestStats } from '../source/dws-client.js';
 import type { RawTask } from '../source/task-page.js';
 import { walkTasks, type OffsetModeCache, type WalkOptions, type WalkSummary } from '../source/paginate.js';

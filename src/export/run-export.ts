@@ -7,9 +7,9 @@
 import pLimit from 'p-limit';
 import type pg from 'pg';
 import type { ExporterConfig } from '../config/schema.js';
-import { DbError } from '../errors.js';
-import { exitCodeForRun, type ExitCodeValue } from '../report/exit-codes.js';
-import type { Logger } from '../report/logger.js';
+import { DbError } from '../core/errors.js';
+import { exitCodeForRun, type ExitCodeValue } from '../core/exit-codes.js';
+import type { Logger } from '../core/logger.js';
 import type { ClusterRef, DwsClient } from '../source/dws-client.js';
 import type { OffsetModeCache } from '../source/paginate.js';
 import { withDbRetry, type DbRetryPolicy } from '../warehouse/db-retry.js';

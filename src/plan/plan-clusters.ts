@@ -6,9 +6,9 @@
  */
 import pLimit from 'p-limit';
 import type { ExporterConfig, ProjectConfig } from '../config/schema.js';
-import type { Logger } from '../report/logger.js';
+import type { Logger } from '../core/logger.js';
 import type { ClusterRef, DwsClient, ListedCluster } from '../source/dws-client.js';
-import { DiscoveryError } from '../errors.js';
+import { DiscoveryError } from '../core/errors.js';
 import { selectClusters, type ClusterDecision } from './discover-clusters.js';
 
 /** One row of dws.clusters. */

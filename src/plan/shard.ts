@@ -8,7 +8,7 @@
  *   shard = first 48 bits of SHA-256(UTF-8 cluster id), as an unsigned integer, mod N
  */
 import { createHash } from 'node:crypto';
-import { UsageError } from '../errors.js';
+import { UsageError } from '../core/errors.js';
 
 export interface ShardSpec {
   /** 0-based; below `count`. */

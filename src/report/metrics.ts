@@ -14,7 +14,7 @@
  */
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import type pg from 'pg';
-import type { Logger } from './logger.js';
+import type { Logger } from '../core/logger.js';
 import type { RunSummaryDocument } from './summary-json.js';
 
 export type MetricType = 'gauge' | 'counter';

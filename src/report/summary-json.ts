@@ -7,10 +7,10 @@
  */
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { ExporterError } from '../errors.js';
+import { ExporterError } from '../core/errors.js';
 import type { RunReport } from '../export/run-export.js';
 import type { ShardSpec } from '../plan/shard.js';
-import { ExitCode, type ExitCodeValue } from './exit-codes.js';
+import { ExitCode, type ExitCodeValue } from '../core/exit-codes.js';
 
 export const SUMMARY_SCHEMA_VERSION = 1;
 

@@ -2,7 +2,7 @@
  * The DWS endpoints the exporter calls (tasks pages, the cluster list), each
  * as one typed call: builds the URL, authorises, passes the auth breaker,
  * sends through the shared HTTP client, and turns every outcome into either
- * validated data or one of the errors in src/errors.ts.
+ * validated data or one of the errors in src/core/errors.ts.
  */
 import { z } from 'zod';
 import {
@@ -12,7 +12,7 @@ import {
   DwsNetworkError,
   DwsPayloadError,
   type ApiCallContext,
-} from '../errors.js';
+} from '../core/errors.js';
 import { AuthBreaker, type AuthOutcome } from './auth/auth-breaker.js';
 import type { RequestAuthorizer } from './auth/authorizer.js';
 import { encodeRfc3986 } from './auth/signer.js';

@@ -5,7 +5,7 @@
  * never blanks the names BI users see.
  */
 import type pg from 'pg';
-import { DbError } from '../errors.js';
+import { DbError } from '../core/errors.js';
 import type { InventoryEntry } from '../plan/plan-clusters.js';
 import type { ListedCluster } from '../source/dws-client.js';
 

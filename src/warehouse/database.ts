@@ -1,6 +1,6 @@
 /** Opening the warehouse: a pg pool, checked once so a bad URL fails fast and clearly. */
 import pg from 'pg';
-import { DbUnavailableError } from '../errors.js';
+import { DbUnavailableError } from '../core/errors.js';
 
 export interface Database {
   readonly pool: pg.Pool;

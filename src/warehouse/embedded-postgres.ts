@@ -10,7 +10,7 @@ import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { userInfo } from 'node:os';
 import { join, resolve } from 'node:path';
-import { EmbeddedPostgresError, describeCause } from '../errors.js';
+import { EmbeddedPostgresError, describeCause } from '../core/errors.js';
 
 export interface EmbeddedServer {
   readonly url: string;

@@ -6,7 +6,7 @@
  */
 import { hostname } from 'node:os';
 import type pg from 'pg';
-import { EXPORTER_VERSION } from '../package-info.js';
+import { EXPORTER_VERSION } from '../core/package-info.js';
 
 export type RunStatus = 'running' | 'succeeded' | 'partial' | 'failed' | 'interrupted' | 'abandoned';
 export type ClusterStatus = 'running' | 'succeeded' | 'incomplete' | 'failed' | 'interrupted' | 'abandoned';

@@ -8,9 +8,9 @@ import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type pg from 'pg';
-import { DbError, ExporterError, MigrationError, SchemaNotMigratedError } from '../errors.js';
-import type { Logger } from '../report/logger.js';
-import { PACKAGE_ROOT } from '../package-info.js';
+import { DbError, ExporterError, MigrationError, SchemaNotMigratedError } from '../core/errors.js';
+import type { Logger } from '../core/logger.js';
+import { PACKAGE_ROOT } from '../core/package-info.js';
 import type { Database } from './database.js';
 
 export const MIGRATIONS_DIR = join(PACKAGE_ROOT, 'migrations');

@@ -19,7 +19,7 @@
  *   cluster order (addBatchCounts).
  */
 import type pg from 'pg';
-import type { Logger } from '../report/logger.js';
+import type { Logger } from '../core/logger.js';
 import type { TaskRow } from '../transform/task-row.js';
 import { copyAndMerge } from './copy-tasks.js';
 import { encodeRows } from './copy-text.js';

@@ -15,8 +15,8 @@ import type { Credentials, ExporterEnv } from '../../src/config/env.js';
 import { parseConfig } from '../../src/config/load-config.js';
 import { runExportSession } from '../../src/commands/export-session.js';
 import type { RunReport } from '../../src/export/run-export.js';
-import { ExitCode, exitCodeForError } from '../../src/report/exit-codes.js';
-import { createLogger } from '../../src/report/logger.js';
+import { ExitCode, exitCodeForError } from '../../src/core/exit-codes.js';
+import { createLogger } from '../../src/core/logger.js';
 import { formatRunSummary } from '../../src/report/summary.js';
 import {
   SimFleet,

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ConfigInput } from '../../src/config/schema.js';
-import { ExitCode } from '../../src/report/exit-codes.js';
+import { ExitCode } from '../../src/core/exit-codes.js';
 import { SimFleet, startSimulator, type Simulator } from '../../src/simulator/index.js';
 import { readMigrations } from '../../src/warehouse/migrate.js';
 import { CHILD_TIMEOUT_MS, cliLauncher, describeResult, once } from '../support/cli.js';

@@ -15,7 +15,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { discoverCommand } from '../../src/commands/discover.js';
 import type { ConfigInput } from '../../src/config/schema.js';
 import { matchesPattern, selectClusters } from '../../src/plan/discover-clusters.js';
-import { ExitCode, exitCodeForError } from '../../src/report/exit-codes.js';
+import { ExitCode, exitCodeForError } from '../../src/core/exit-codes.js';
 import { SimFleet, startSimulator, type SimCluster, type Simulator } from '../../src/simulator/index.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { TEST_TOKEN, exportOnce } from '../support/exporter.js';

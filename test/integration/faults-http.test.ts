@@ -6,7 +6,7 @@
  * and on what the simulator itself counted; never on elapsed time.
  */
 import { describe, expect, it } from 'vitest';
-import { ExitCode } from '../../src/report/exit-codes.js';
+import { ExitCode } from '../../src/core/exit-codes.js';
 import { SimFleet, type Simulator } from '../../src/simulator/index.js';
 import { type TestDatabase, withDatabase } from '../support/database.js';
 import { exportOnce, fleetConfig, fleetTasks, storedTasks, withSimulator } from '../support/exporter.js';

@@ -10,7 +10,7 @@
  * (concurrency 1): the fault dice are seeded, so the sequence is fixed.
  */
 import { describe, expect, it } from 'vitest';
-import { ExitCode } from '../../src/report/exit-codes.js';
+import { ExitCode } from '../../src/core/exit-codes.js';
 import type { FaultSpec } from '../../src/simulator/faults.js';
 import {
   SimFleet,

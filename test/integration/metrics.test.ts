@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLogger } from '../../src/report/logger.js';
+import { createLogger } from '../../src/core/logger.js';
 import {
   publishRunMetrics,
   readClusterLastSuccess,

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type pg from 'pg';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { DbError, MigrationError, SchemaNotMigratedError } from '../../src/errors.js';
+import { DbError, MigrationError, SchemaNotMigratedError } from '../../src/core/errors.js';
 import {
   MIGRATIONS_DIR,
   assertMigrated,

@@ -9,7 +9,7 @@
 import { setMaxListeners } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunReport } from '../../src/export/run-export.js';
-import { ExitCode } from '../../src/report/exit-codes.js';
+import { ExitCode } from '../../src/core/exit-codes.js';
 import { SimFleet, startSimulator, type Simulator, type SimulatorOptions } from '../../src/simulator/index.js';
 import { readMigrations } from '../../src/warehouse/migrate.js';
 import { cliLauncher, describeResult, waitFor, waitForExporterSessionsGone } from '../support/cli.js';

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ConfigInput } from '../../src/config/schema.js';
-import { ExitCode } from '../../src/report/exit-codes.js';
+import { ExitCode } from '../../src/core/exit-codes.js';
 import { SimFleet, startSimulator, type Simulator } from '../../src/simulator/index.js';
 import { cliLauncher, describeResult, once, waitFor, waitForExporterSessionsGone, type CliProcess, type CliResult } from '../support/cli.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';

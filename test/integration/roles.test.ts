@@ -16,7 +16,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runExportSession } from '../../src/commands/export-session.js';
 import { parseConfig } from '../../src/config/load-config.js';
-import { createLogger } from '../../src/report/logger.js';
+import { createLogger } from '../../src/core/logger.js';
 import { SimFleet, startSimulator, type Simulator } from '../../src/simulator/index.js';
 import { MIGRATIONS_DIR, migrate } from '../../src/warehouse/migrate.js';
 import { adminUrl, createTestDatabase, type TestDatabase } from '../support/database.js';

@@ -10,7 +10,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { ConfigInput } from '../../src/config/schema.js';
-import { ExitCode } from '../../src/report/exit-codes.js';
+import { ExitCode } from '../../src/core/exit-codes.js';
 import type { FaultSpec } from '../../src/simulator/faults.js';
 import { SimFleet, startSimulator, type Simulator } from '../../src/simulator/index.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';

@@ -8,7 +8,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ExitCode } from '../../src/report/exit-codes.js';
+import { ExitCode } from '../../src/core/exit-codes.js';
 import type { RunSummaryDocument } from '../../src/report/summary-json.js';
 import { SimFleet, startSimulator, type Simulator } from '../../src/simulator/index.js';
 import { shardOf } from '../../src/plan/shard.js';

@@ -9,7 +9,7 @@ import { parseConfig } from '../../src/config/load-config.js';
 import type { ConfigInput } from '../../src/config/schema.js';
 import { runExportSession } from '../../src/commands/export-session.js';
 import type { RunReport } from '../../src/export/run-export.js';
-import { createLogger } from '../../src/report/logger.js';
+import { createLogger } from '../../src/core/logger.js';
 import { startSimulator, type SimFleet, type Simulator, type SimulatorOptions } from '../../src/simulator/index.js';
 
 export const TEST_TOKEN = 'test-iam-token';

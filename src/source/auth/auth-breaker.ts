@@ -17,7 +17,7 @@
  * after a success is a per-cluster permission, not a bad credential: it
  * neither counts nor opens the breaker.
  */
-import { AuthBreakerOpenError, type ApiCallContext, type Refusal } from '../../errors.js';
+import { AuthBreakerOpenError, type ApiCallContext, type Refusal } from '../../core/errors.js';
 import type { CredentialLease } from './credential-provider.js';
 
 /** "A couple of clusters": the third request with a refused credential is never sent. */

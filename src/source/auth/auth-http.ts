@@ -7,7 +7,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Agent } from 'undici';
-import { CredentialError, describeCause } from '../../errors.js';
+import { CredentialError, describeCause } from '../../core/errors.js';
 
 export interface AuthHttpResponse {
   readonly status: number;

@@ -8,7 +8,7 @@
  */
 import { readFile, stat } from 'node:fs/promises';
 import type { SecretSource } from '../../config/env.js';
-import { CredentialError, describeCause } from '../../errors.js';
+import { CredentialError, describeCause } from '../../core/errors.js';
 import {
   akskAdvice,
   maskAccessKey,

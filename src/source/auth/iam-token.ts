@@ -7,7 +7,7 @@
  * error, until the password itself changes (DWS_IAM_PASSWORD_FILE rewritten).
  */
 import { z } from 'zod';
-import { CredentialError } from '../../errors.js';
+import { CredentialError } from '../../core/errors.js';
 import { errorSummary, type AuthHttp } from './auth-http.js';
 import type { CredentialLease, CredentialProvider } from './credential-provider.js';
 import type { SecretReader } from './file-credentials.js';

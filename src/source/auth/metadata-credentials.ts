@@ -10,7 +10,7 @@
  * answer 404/405 and are used without one.
  */
 import { z } from 'zod';
-import { CredentialError } from '../../errors.js';
+import { CredentialError } from '../../core/errors.js';
 import { errorSummary, type AuthHttp, type AuthHttpResponse } from './auth-http.js';
 import { akskAdvice, maskAccessKey, type CredentialLease, type CredentialProvider } from './credential-provider.js';
 

@@ -9,7 +9,7 @@ import { readFile } from 'node:fs/promises';
 import { requireCredentials, type Credentials, type ExporterEnv, type SecretSource } from '../../config/env.js';
 import { iamEndpointForRegion } from '../../config/regions.js';
 import type { ExporterConfig } from '../../config/schema.js';
-import { ConfigError, describeCause } from '../../errors.js';
+import { ConfigError, describeCause } from '../../core/errors.js';
 
 export async function resolveCredentials(env: ExporterEnv, config: ExporterConfig): Promise<Credentials> {
   const credentials = env.credentials ?? fromConfig(env, config) ?? requireCredentials(env);

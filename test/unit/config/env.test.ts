@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_DATA_DIR, readEnv, requireCredentials, type ExporterEnv } from '../../../src/config/env.js';
-import { ConfigError } from '../../../src/errors.js';
+import { ConfigError } from '../../../src/core/errors.js';
 
 const AK = 'AKIDEXAMPLE7QTWAOYTT';
 const SK = 'sk-MFyfvK41ba2giqM7Uio6PznpdUKGpownRZlmVmHc';

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../../src/config/load-config.js';
 import { dwsEndpointForRegion, iamEndpointForRegion, isRegionId, regionOfEndpoint } from '../../../src/config/regions.js';
-import { ConfigError } from '../../../src/errors.js';
+import { ConfigError } from '../../../src/core/errors.js';
 
 const P1 = '9b06d044ea4f49f1a58b2bed2b0084bd';
 const P2 = '0123456789abcdef0123456789abcdef';

@@ -1,7 +1,7 @@
 /** Sharding: a stable, documented hash splits a fleet over Indexed Job pods without overlap or gaps. */
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { UsageError } from '../../../src/errors.js';
+import { UsageError } from '../../../src/core/errors.js';
 import {
   MAX_SHARDS,
   SINGLE_SHARD,

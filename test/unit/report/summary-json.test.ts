@@ -1,7 +1,7 @@
 /** The summary document's meaning of each exit code, and its shape for a run that could not start. */
 import { describe, expect, it } from 'vitest';
-import { ConfigError, DbUnavailableError } from '../../../src/errors.js';
-import { ExitCode } from '../../../src/report/exit-codes.js';
+import { ConfigError, DbUnavailableError } from '../../../src/core/errors.js';
+import { ExitCode } from '../../../src/core/exit-codes.js';
 import { outcomeOf, retryableExitCode, summaryFromError, type SummaryContext } from '../../../src/report/summary-json.js';
 
 const context: SummaryContext = {

@@ -5,7 +5,7 @@
  */
 import { setImmediate as tick } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
-import { AuthBreakerOpenError, type ApiCallContext } from '../../../../src/errors.js';
+import { AuthBreakerOpenError, type ApiCallContext } from '../../../../src/core/errors.js';
 import { AuthBreaker, REFUSALS_BEFORE_STOP, type AuthPermit } from '../../../../src/source/auth/auth-breaker.js';
 import { akskAdvice, type CredentialLease } from '../../../../src/source/auth/credential-provider.js';
 

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { readEnv, type Credentials, type SecretSource } from '../../../../src/config/env.js';
 import { parseConfig } from '../../../../src/config/load-config.js';
-import { ConfigError, CredentialError } from '../../../../src/errors.js';
+import { ConfigError, CredentialError } from '../../../../src/core/errors.js';
 import {
   SimFleet,
   SimIdentities,

@@ -19,8 +19,8 @@ import {
   UsageError,
   type ApiCallContext,
   type ErrorCode,
-} from '../../../src/errors.js';
-import { ExitCode, exitCodeForError, exitCodeForRun } from '../../../src/report/exit-codes.js';
+} from '../../../src/core/errors.js';
+import { ExitCode, exitCodeForError, exitCodeForRun } from '../../../src/core/exit-codes.js';
 
 const CALL: ApiCallContext = { projectId: 'p', clusterId: 'c', path: '/v2/p/clusters/c/logical-clusters/tasks?offset=0' };
 const details = (status: number) => ({ status, errorCode: null, errorMsg: null, requestId: null });

@@ -5,8 +5,8 @@
  * Messages never contain credentials: callers pass paths, never signed URLs or
  * headers.
  */
-import type { ProjectConfig } from './config/schema.js';
-import type { CredentialLease } from './source/auth/credential-provider.js';
+import type { ProjectConfig } from '../config/schema.js';
+import type { CredentialLease } from '../source/auth/credential-provider.js';
 
 export type ErrorCode =
   | 'USAGE'

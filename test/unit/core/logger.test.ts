@@ -4,7 +4,7 @@
  * might put them.
  */
 import { describe, expect, it } from 'vitest';
-import { REDACTED, REDACT_PATHS, createLogger, formatPrettyLine, logFormatFor, type LogFormat } from '../../../src/report/logger.js';
+import { REDACTED, REDACT_PATHS, createLogger, formatPrettyLine, logFormatFor, type LogFormat } from '../../../src/core/logger.js';
 
 const SECRETS = {
   sk: 'SK-9f8e7d6c5b4a39281706f5e4d3c2b1a0',

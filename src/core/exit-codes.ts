@@ -2,7 +2,7 @@
  * Exit codes, in one place, for schedulers to act on (Airflow retries,
  * Kubernetes backoffLimit, alerting). Documented in the README.
  */
-import { ExporterError, type ErrorCode } from '../errors.js';
+import { ExporterError, type ErrorCode } from './errors.js';
 import type { RunStatus } from '../warehouse/ledger.js';
 
 export const ExitCode = {

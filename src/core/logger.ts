@@ -4,7 +4,7 @@
  * terminal. Anything that could carry a secret is redacted by path, as a
  * second line of defence: the code never logs headers or credentials in the
  * first place. Redaction happens before formatting, so both formats are
- * covered (test/unit/report/logger.test.ts).
+ * covered (test/unit/core/logger.test.ts).
  *
  * The terminal format is a small formatter here rather than pino-pretty: no
  * extra production dependencies in the image, no transport worker thread, and
