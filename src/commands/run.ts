@@ -10,12 +10,11 @@ import { createLogger, logFormatFor, type Logger } from '../core/logger.js';
 import {
   publishRunMetrics,
   pushTargetFromEnv,
-  readClusterLastSuccess,
   watchApiResponses,
   type ApiResponseCounter,
-  type ClusterLastSuccess,
   type PushTarget,
 } from '../report/metrics.js';
+import { readClusterLastSuccess, type ClusterLastSuccess } from '../warehouse/export-health.js';
 import { createProgress, progressWanted } from '../report/progress.js';
 import { formatRunSummary } from '../report/summary.js';
 import {
@@ -25,7 +24,7 @@ import {
   type RunSummaryDocument,
   type SummaryContext,
 } from '../report/summary-json.js';
-import type { ClusterRef } from '../source/dws-client.js';
+import type { ClusterRef } from '../plan/cluster-ref.js';
 import { describeCredentials, resolveCredentials } from '../source/auth/resolve-credentials.js';
 import { runExportSession } from './export-session.js';
 import { installShutdown, type Shutdown } from './shutdown.js';

@@ -6,8 +6,7 @@
  */
 import { z } from 'zod';
 import { ConfigError } from '../core/errors.js';
-
-const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+import { LOG_LEVELS, type LogLevel } from '../core/logger.js';
 
 const blankToUndefined = (value: unknown): unknown =>
   typeof value === 'string' && value.trim() === '' ? undefined : value;
@@ -37,8 +36,6 @@ const envSchema = z.object({
   DWS_IAM_PASSWORD_FILE: optionalString,
   LOG_LEVEL: z.preprocess(blankToUndefined, z.enum(LOG_LEVELS).default('info')),
 });
-
-export type LogLevel = (typeof LOG_LEVELS)[number];
 
 /** A secret given as a value, or as a file (named by `variable`) read when used. */
 export type SecretSource =

@@ -1,13 +1,8 @@
 /**
- * The exporter's error classes. Like undici's `lib/core/errors.js`: a few
- * classes, each with a stable `code` that logs, the ledger and automation can
- * match on, and the context an operator needs (cluster, status, request id).
- * Messages never contain credentials: callers pass paths, never signed URLs or
- * headers.
+ * The exporter's error classes, like undici's `lib/core/errors.js`: each has a
+ * stable `code` (mapped to an exit code in exit-codes.ts) and the context an
+ * operator needs. Messages never contain credentials.
  */
-import type { ProjectConfig } from '../config/schema.js';
-import type { CredentialLease } from '../source/auth/credential-provider.js';
-
 export type ErrorCode =
   | 'USAGE'
   | 'CONFIG_INVALID'
@@ -19,7 +14,13 @@ export type ErrorCode =
   | 'DB_ERROR'
   | 'SCHEMA_NOT_MIGRATED'
   | 'MIGRATION_FAILED'
-  | 'EMBEDDED_PG_FAILED';
+  | 'EMBEDDED_PG_FAILED'
+  /** Not an ExporterError: a bug. */
+  | 'INTERNAL'
+  /** Ledger only: the run was stopped by a signal before or while exporting the cluster. */
+  | 'INTERRUPTED'
+  /** Ledger only: written by a later run for a process that died (src/warehouse/run-lock.ts). */
+  | 'ABANDONED';
 
 export abstract class ExporterError extends Error {
   abstract readonly code: ErrorCode;
@@ -129,12 +130,18 @@ export interface Refusal {
   readonly details: ApiErrorDetails;
 }
 
+/** Which credential a message is about, and what to check: never the secret itself. */
+export interface CredentialDescription {
+  readonly label: string;
+  readonly advice: string;
+}
+
 /**
  * A request that was not sent because its credential had already been refused
  * (thrown by the auth breaker in src/source/auth/auth-breaker.ts).
  */
 export class AuthBreakerOpenError extends DwsAuthError {
-  constructor(call: ApiCallContext, lease: CredentialLease, refusals: readonly Refusal[]) {
+  constructor(call: ApiCallContext, lease: CredentialDescription, refusals: readonly Refusal[]) {
     const last = refusals[refusals.length - 1];
     super(call, {
       status: last?.details.status ?? 401,
@@ -154,7 +161,7 @@ export class AuthBreakerOpenError extends DwsAuthError {
 
 /** A 401/403 from the API, with which credential was refused and what to check about it. */
 export class CredentialRefusedError extends DwsAuthError {
-  constructor(call: ApiCallContext, details: ApiErrorDetails, lease: CredentialLease) {
+  constructor(call: ApiCallContext, details: ApiErrorDetails, lease: CredentialDescription) {
     super(call, details);
     this.message = `${this.message}. Refused: ${lease.label}. ${capitalise(lease.advice)}`;
   }
@@ -171,11 +178,18 @@ function describeTargets(refusals: readonly Refusal[]): string {
   return names.length <= 1 ? (names[0] ?? 'earlier requests') : `${names.slice(0, -1).join(', ')} and ${names[names.length - 1] ?? ''}`;
 }
 
-/** The cluster list of a project could not be read (see src/plan/discover-clusters.ts). */
+/** The project a DiscoveryError is about. */
+export interface ProjectDescription {
+  readonly projectId: string;
+  readonly region: string | null;
+  readonly endpoint: string;
+}
+
+/** The cluster list of a project could not be read (see src/plan/plan-clusters.ts). */
 export class DiscoveryError extends ExporterError {
   readonly code: ErrorCode;
   constructor(
-    readonly project: ProjectConfig,
+    readonly project: ProjectDescription,
     cause: unknown,
     others: readonly string[] = [],
   ) {

@@ -3,7 +3,7 @@
  * Kubernetes backoffLimit, alerting). Documented in the README.
  */
 import { ExporterError, type ErrorCode } from './errors.js';
-import type { RunStatus } from '../warehouse/ledger.js';
+import type { RunStatus } from './run-outcome.js';
 
 export const ExitCode = {
   /** Every cluster exported completely. */
@@ -33,8 +33,8 @@ export function exitCodeForError(error: unknown): ExitCodeValue {
 }
 
 /** The exit code an error code stands for (ledger rows carry codes, not error objects). */
-export function exitCodeForCode(code: string): ExitCodeValue {
-  switch (code as ErrorCode) {
+export function exitCodeForCode(code: ErrorCode): ExitCodeValue {
+  switch (code) {
     case 'USAGE':
     case 'CONFIG_INVALID':
       return ExitCode.USAGE_OR_CONFIG;
@@ -50,7 +50,11 @@ export function exitCodeForCode(code: string): ExitCodeValue {
     case 'DWS_NETWORK_ERROR':
     case 'DWS_PAYLOAD_INVALID':
       return ExitCode.FAILED;
-    default:
+    // INTERRUPTED and ABANDONED never decide an exit code: an interrupted run
+    // exits 130/143, and an abandoned one was closed by a later run.
+    case 'INTERNAL':
+    case 'INTERRUPTED':
+    case 'ABANDONED':
       return ExitCode.INTERNAL;
   }
 }
@@ -62,7 +66,7 @@ export function exitCodeForCode(code: string): ExitCodeValue {
  */
 export function exitCodeForRun(
   status: RunStatus,
-  failureCodes: readonly string[],
+  failureCodes: readonly ErrorCode[],
   interruptedBy: string | null,
 ): ExitCodeValue {
   switch (status) {

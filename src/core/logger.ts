@@ -12,9 +12,11 @@
  * log lines and the bar never interleave.
  */
 import pino, { type Logger } from 'pino';
-import type { LogLevel } from '../config/env.js';
 
 export type { Logger };
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
 
 export type LogFormat = 'json' | 'pretty';
 

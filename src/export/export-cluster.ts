@@ -9,9 +9,11 @@
  */
 import type { LimitFunction } from 'p-limit';
 import type pg from 'pg';
-import { DbError, DwsApiError, DwsPayloadError, ExporterError, describeCause } from '../core/errors.js';
+import { DbError, describeCause } from '../core/errors.js';
+import { clusterError, clusterErrorFrom, type ClusterError } from '../core/run-outcome.js';
 import type { Logger } from '../core/logger.js';
-import type { ClusterRef, DwsClient, RequestStats } from '../source/dws-client.js';
+import type { ClusterRef } from '../plan/cluster-ref.js';
+import type { DwsClient, RequestStats } from '../source/dws-client.js';
 import type { RawTask } from '../source/task-page.js';
 import { walkTasks, type OffsetModeCache, type WalkOptions, type WalkSummary } from '../source/paginate.js';
 import { rawTaskKey, toTaskRow } from '../transform/task-row.js';
@@ -153,48 +155,21 @@ export async function exportCluster(ctx: ClusterExportContext, cluster: ClusterR
   return { ...outcome, projectId: cluster.projectId, clusterId: cluster.clusterId, tasksFetched: seen.size, rows, ledgerError };
 }
 
-type ErrorInfo = NonNullable<ClusterOutcome['error']>;
-
 /** A shutdown that cut the walk short is an interruption, even if it surfaced as an aborted request. */
 function classify(
   error: unknown,
   complete: boolean,
   aborted: boolean,
-): { readonly status: ClusterOutcome['status']; readonly errorInfo: ErrorInfo | null } {
+): { readonly status: ClusterOutcome['status']; readonly errorInfo: ClusterError | null } {
   if (complete && error === null) return { status: 'succeeded', errorInfo: null };
   if (aborted) {
     return {
       status: 'interrupted',
-      errorInfo: {
-        code: 'INTERRUPTED',
-        message: 'the run was interrupted; tasks fetched before that were stored',
-        httpStatus: null,
-        apiErrorCode: null,
-        requestId: null,
-      },
+      errorInfo: clusterError('INTERRUPTED', 'the run was interrupted; tasks fetched before that were stored'),
     };
   }
-  if (error !== null) return { status: 'failed', errorInfo: errorDetails(error) };
+  if (error !== null) return { status: 'failed', errorInfo: clusterErrorFrom(error) };
   return { status: 'incomplete', errorInfo: null };
-}
-
-function errorDetails(error: unknown): ErrorInfo {
-  if (error instanceof DwsApiError) {
-    return {
-      code: error.code,
-      message: error.message,
-      httpStatus: error.details.status,
-      apiErrorCode: error.details.errorCode,
-      requestId: error.details.requestId,
-    };
-  }
-  return {
-    code: error instanceof ExporterError ? error.code : 'INTERNAL',
-    message: describeCause(error),
-    httpStatus: null,
-    apiErrorCode: null,
-    requestId: error instanceof DwsPayloadError ? error.requestId : null,
-  };
 }
 
 function sumCounts(results: readonly PromiseSettledResult<RowCounts>[]): RowCounts {
@@ -224,7 +199,7 @@ function ledgerFailure(cluster: ClusterRef, error: unknown, durationMs: number):
     retries: 0,
     offsetMode: null,
     stopReason: null,
-    error: { code: 'DB_ERROR', message, httpStatus: null, apiErrorCode: null, requestId: null },
+    error: clusterError('DB_ERROR', message),
     tasksFetched: 0,
     rows: { inserted: 0, updated: 0, unchanged: 0 },
     ledgerError: message,

@@ -9,11 +9,13 @@ import type pg from 'pg';
 import type { ExporterConfig } from '../config/schema.js';
 import { DbError } from '../core/errors.js';
 import { exitCodeForRun, type ExitCodeValue } from '../core/exit-codes.js';
+import type { FinishedRunStatus, RunTotals } from '../core/run-outcome.js';
 import type { Logger } from '../core/logger.js';
-import type { ClusterRef, DwsClient } from '../source/dws-client.js';
+import type { ClusterRef } from '../plan/cluster-ref.js';
+import type { DwsClient } from '../source/dws-client.js';
 import type { OffsetModeCache } from '../source/paginate.js';
 import { withDbRetry, type DbRetryPolicy } from '../warehouse/db-retry.js';
-import { finishRun, startRun, type RunGroup, type RunStatus, type RunTotals } from '../warehouse/ledger.js';
+import { finishRun, startRun, type RunGroup } from '../warehouse/ledger.js';
 import { markAbandonedRuns, startLockedRun, type RunLock } from '../warehouse/run-lock.js';
 import { TaskWriter } from '../warehouse/task-writer.js';
 import { exportCluster, type ClusterResult } from './export-cluster.js';
@@ -35,7 +37,7 @@ export interface RunExportInput {
 
 export interface RunReport {
   readonly runId: number;
-  readonly status: Exclude<RunStatus, 'running'>;
+  readonly status: FinishedRunStatus;
   readonly totals: RunTotals;
   readonly clusters: readonly ClusterResult[];
   readonly durationMs: number;
@@ -112,7 +114,7 @@ export async function runExport(input: RunExportInput): Promise<RunReport> {
     );
     await writer.drain();
     const done = results.filter((r): r is ClusterResult => r !== null);
-    const status: Exclude<RunStatus, 'running'> = signal.aborted ? 'interrupted' : runStatus(done);
+    const status: FinishedRunStatus = signal.aborted ? 'interrupted' : runStatus(done);
     let totals: RunTotals;
     try {
       totals = await withDbRetry(dbRetry, () => finishRun(pool, runId, status, null));
@@ -142,7 +144,7 @@ export async function runExport(input: RunExportInput): Promise<RunReport> {
   }
 }
 
-function runStatus(results: readonly ClusterResult[]): Exclude<RunStatus, 'running'> {
+function runStatus(results: readonly ClusterResult[]): FinishedRunStatus {
   if (results.every((r) => r.status === 'succeeded')) return 'succeeded';
   if (results.every((r) => r.status === 'failed')) return 'failed';
   return 'partial';

@@ -5,7 +5,7 @@
  * DwsClient.listClusters.
  */
 import type { ClusterSelection } from '../config/schema.js';
-import type { ListedCluster } from '../source/dws-client.js';
+import type { ListedCluster } from './cluster-ref.js';
 
 /** Clusters being created or deleted have no task history worth reading, and may vanish mid-run. */
 export const SKIPPED_STATUSES: ReadonlySet<string> = new Set(['CREATING', 'DELETING']);

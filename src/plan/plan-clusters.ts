@@ -7,7 +7,7 @@
 import pLimit from 'p-limit';
 import type { ExporterConfig, ProjectConfig } from '../config/schema.js';
 import type { Logger } from '../core/logger.js';
-import type { ClusterRef, DwsClient, ListedCluster } from '../source/dws-client.js';
+import type { ClusterLister, ClusterRef, ListedCluster } from './cluster-ref.js';
 import { DiscoveryError } from '../core/errors.js';
 import { selectClusters, type ClusterDecision } from './discover-clusters.js';
 
@@ -45,7 +45,7 @@ export interface ClusterPlan {
 
 export interface PlanOptions {
   /** Needed as soon as one project discovers its clusters. */
-  readonly client?: DwsClient;
+  readonly client?: ClusterLister;
   /** Also list projects configured by id, to show names and catch wrong ids (the discover command). */
   readonly listEveryProject?: boolean;
   /** Return failed lists in `projects[].error` instead of throwing (the discover command). */

@@ -13,8 +13,8 @@
  * only, without touching the HTTP client.
  */
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
-import type pg from 'pg';
 import type { Logger } from '../core/logger.js';
+import type { ClusterLastSuccess } from '../warehouse/export-health.js';
 import type { RunSummaryDocument } from './summary-json.js';
 
 export type MetricType = 'gauge' | 'counter';
@@ -121,27 +121,6 @@ export function watchApiResponses(endpoints: readonly string[]): ApiResponseCoun
       unsubscribe('undici:request:error', onError);
     },
   };
-}
-
-export interface ClusterLastSuccess {
-  readonly projectId: string;
-  readonly clusterId: string;
-  /** null: never exported completely. */
-  readonly lastSuccessAt: Date | null;
-}
-
-/** From dws.v_export_health, for the given clusters (those of this run or shard). */
-export async function readClusterLastSuccess(
-  pool: pg.Pool,
-  clusters: readonly { readonly projectId: string; readonly clusterId: string }[],
-): Promise<ClusterLastSuccess[]> {
-  if (clusters.length === 0) return [];
-  const result = await pool.query<{ cluster_id: string; last_success_at: Date | null }>(
-    'SELECT cluster_id, last_success_at FROM dws.v_export_health WHERE cluster_id = ANY($1::text[])',
-    [clusters.map((c) => c.clusterId)],
-  );
-  const known = new Map(result.rows.map((row) => [row.cluster_id, row.last_success_at]));
-  return clusters.map((c) => ({ projectId: c.projectId, clusterId: c.clusterId, lastSuccessAt: known.get(c.clusterId) ?? null }));
 }
 
 const RUN_STATUSES = ['succeeded', 'partial', 'failed', 'interrupted', 'error'] as const;

@@ -11,6 +11,7 @@ import { ExporterError } from '../core/errors.js';
 import type { RunReport } from '../export/run-export.js';
 import type { ShardSpec } from '../plan/shard.js';
 import { ExitCode, type ExitCodeValue } from '../core/exit-codes.js';
+import type { ClusterError, RunTotals } from '../core/run-outcome.js';
 
 export const SUMMARY_SCHEMA_VERSION = 1;
 
@@ -42,13 +43,7 @@ export interface ClusterSummary {
   readonly durationMs: number;
   readonly offsetMode: string | null;
   readonly stopReason: string | null;
-  readonly error: {
-    readonly code: string;
-    readonly message: string;
-    readonly httpStatus: number | null;
-    readonly apiErrorCode: string | null;
-    readonly requestId: string | null;
-  } | null;
+  readonly error: ClusterError | null;
 }
 
 export interface RunSummaryDocument {
@@ -66,22 +61,11 @@ export interface RunSummaryDocument {
   readonly startedAt: string;
   readonly finishedAt: string;
   readonly durationMs: number;
-  readonly totals: {
-    readonly clustersPlanned: number;
-    readonly clustersOk: number;
-    readonly clustersIncomplete: number;
-    readonly clustersFailed: number;
-    readonly tasksFetched: number;
-    readonly rowsInserted: number;
-    readonly rowsUpdated: number;
-    readonly rowsUnchanged: number;
-    readonly apiRequests: number;
-    readonly apiRetries: number;
-  } | null;
+  readonly totals: (RunTotals & { readonly clustersPlanned: number }) | null;
   /** Clusters the run got to (not those an interruption kept from starting). */
   readonly clusters: readonly ClusterSummary[];
   /** Why the run as a whole failed (status "error"); null otherwise. */
-  readonly error: { readonly code: string; readonly message: string } | null;
+  readonly error: Pick<ClusterError, 'code' | 'message'> | null;
 }
 
 export interface SummaryContext {
@@ -127,24 +111,12 @@ export function retryableExitCode(exitCode: number): boolean {
 }
 
 export function summaryFromReport(report: RunReport, context: SummaryContext): RunSummaryDocument {
-  const t = report.totals;
   return {
     ...header(context, report.exitCode),
     runId: report.runId,
     status: report.status,
     durationMs: Math.round(report.durationMs),
-    totals: {
-      clustersPlanned: context.clustersPlanned ?? report.clusters.length,
-      clustersOk: t.clustersOk,
-      clustersIncomplete: t.clustersIncomplete,
-      clustersFailed: t.clustersFailed,
-      tasksFetched: t.tasksFetched,
-      rowsInserted: t.rowsInserted,
-      rowsUpdated: t.rowsUpdated,
-      rowsUnchanged: t.rowsUnchanged,
-      apiRequests: t.apiRequests,
-      apiRetries: t.apiRetries,
-    },
+    totals: { clustersPlanned: context.clustersPlanned ?? report.clusters.length, ...report.totals },
     clusters: report.clusters.map((c) => ({
       projectId: c.projectId,
       clusterId: c.clusterId,
@@ -160,15 +132,7 @@ export function summaryFromReport(report: RunReport, context: SummaryContext): R
       durationMs: Math.round(c.durationMs),
       offsetMode: c.offsetMode,
       stopReason: c.stopReason,
-      error: c.error
-        ? {
-            code: c.error.code,
-            message: c.error.message,
-            httpStatus: c.error.httpStatus,
-            apiErrorCode: c.error.apiErrorCode,
-            requestId: c.error.requestId,
-          }
-        : null,
+      error: c.error,
     })),
     error: null,
   };

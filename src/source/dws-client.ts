@@ -13,17 +13,12 @@ import {
   DwsPayloadError,
   type ApiCallContext,
 } from '../core/errors.js';
+import type { ClusterLister, ClusterRef } from '../plan/cluster-ref.js';
 import { AuthBreaker, type AuthOutcome } from './auth/auth-breaker.js';
 import type { RequestAuthorizer } from './auth/authorizer.js';
 import { encodeRfc3986 } from './auth/signer.js';
 import type { HttpClient, HttpResponse } from './http-client.js';
 import { parseTasksPage, type TasksPage } from './task-page.js';
-
-export interface ClusterRef {
-  readonly endpoint: string;
-  readonly projectId: string;
-  readonly clusterId: string;
-}
 
 export interface PageQuery {
   readonly offset: number;
@@ -58,18 +53,8 @@ export function tasksUrl(cluster: ClusterRef, query: PageQuery): URL {
   );
 }
 
-/** One entry of ListClusters (`GET /v1.0/{project_id}/clusters`), as far as the exporter needs it. */
-export interface ListedCluster {
-  readonly id: string;
-  readonly name: string | null;
-  /** Open set: CREATING, ACTIVE, AVAILABLE, FAILED, DELETING, FROZEN, … */
-  readonly status: string | null;
-}
-
-export interface DwsClient {
+export interface DwsClient extends ClusterLister {
   listTasksPage(cluster: ClusterRef, query: PageQuery, stats: RequestStats, signal?: AbortSignal): Promise<TasksPage>;
-  /** Every cluster of a project (the API does not paginate this list). */
-  listClusters(endpoint: string, projectId: string, signal?: AbortSignal): Promise<readonly ListedCluster[]>;
 }
 
 export interface DwsClientOptions {

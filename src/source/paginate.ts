@@ -18,7 +18,8 @@
  *   request, so an under-reported count cannot end the walk early.
  */
 import pLimit from 'p-limit';
-import type { ClusterRef, DwsClient, PageQuery, RequestStats } from './dws-client.js';
+import type { ClusterRef } from '../plan/cluster-ref.js';
+import type { DwsClient, PageQuery, RequestStats } from './dws-client.js';
 import type { RawTask, TasksPage } from './task-page.js';
 
 export type OffsetMode = 'rows' | 'pages';

@@ -7,7 +7,7 @@
 import type pg from 'pg';
 import { DbError } from '../core/errors.js';
 import type { InventoryEntry } from '../plan/plan-clusters.js';
-import type { ListedCluster } from '../source/dws-client.js';
+import type { ListedCluster } from '../plan/cluster-ref.js';
 
 export async function recordClusters(pool: pg.Pool, entries: readonly InventoryEntry[]): Promise<void> {
   // ON CONFLICT cannot touch one row twice in a statement: first entry wins.

@@ -7,9 +7,7 @@
 import { hostname } from 'node:os';
 import type pg from 'pg';
 import { EXPORTER_VERSION } from '../core/package-info.js';
-
-export type RunStatus = 'running' | 'succeeded' | 'partial' | 'failed' | 'interrupted' | 'abandoned';
-export type ClusterStatus = 'running' | 'succeeded' | 'incomplete' | 'failed' | 'interrupted' | 'abandoned';
+import type { ClusterError, ClusterStatus, FinishedRunStatus, RunTotals } from '../core/run-outcome.js';
 
 /** Which scheduled export a run belongs to: the shards of one Indexed Job share the id. */
 export interface RunGroup {
@@ -71,13 +69,7 @@ export interface ClusterOutcome {
   readonly retries: number;
   readonly offsetMode: string | null;
   readonly stopReason: string | null;
-  readonly error: {
-    readonly code: string;
-    readonly message: string;
-    readonly httpStatus: number | null;
-    readonly apiErrorCode: string | null;
-    readonly requestId: string | null;
-  } | null;
+  readonly error: ClusterError | null;
 }
 
 export async function finishClusterRun(
@@ -102,23 +94,11 @@ export async function finishClusterRun(
   );
 }
 
-export interface RunTotals {
-  readonly clustersOk: number;
-  readonly clustersIncomplete: number;
-  readonly clustersFailed: number;
-  readonly tasksFetched: number;
-  readonly rowsInserted: number;
-  readonly rowsUpdated: number;
-  readonly rowsUnchanged: number;
-  readonly apiRequests: number;
-  readonly apiRetries: number;
-}
-
 /** Totals are summed from the cluster rows, the one source of truth. */
 export async function finishRun(
   pool: pg.Pool,
   runId: number,
-  status: Exclude<RunStatus, 'running'>,
+  status: FinishedRunStatus,
   error: { readonly code: string; readonly message: string } | null,
 ): Promise<RunTotals> {
   const result = await pool.query<Record<keyof RunTotals, string>>(

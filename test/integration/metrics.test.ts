@@ -16,14 +16,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/core/logger.js';
-import {
-  publishRunMetrics,
-  readClusterLastSuccess,
-  watchApiResponses,
-  type PushTarget,
-} from '../../src/report/metrics.js';
+import { publishRunMetrics, watchApiResponses, type PushTarget } from '../../src/report/metrics.js';
 import { summaryFromReport } from '../../src/report/summary-json.js';
 import { SimFleet, startSimulator, type Simulator } from '../../src/simulator/index.js';
+import { readClusterLastSuccess } from '../../src/warehouse/export-health.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { TEST_TOKEN, exportOnce, fleetConfig } from '../support/exporter.js';
 

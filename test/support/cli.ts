@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import type pg from 'pg';
-import type { LogLevel } from '../../src/config/env.js';
+import type { LogLevel } from '../../src/core/logger.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 

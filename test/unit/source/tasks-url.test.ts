@@ -3,7 +3,8 @@
  * exactly as the AK/SK signature encodes it (RFC 3986: space is %20, never "+").
  */
 import { describe, expect, it } from 'vitest';
-import { tasksUrl, type ClusterRef, type PageQuery } from '../../../src/source/dws-client.js';
+import type { ClusterRef } from '../../../src/plan/cluster-ref.js';
+import { tasksUrl, type PageQuery } from '../../../src/source/dws-client.js';
 
 const CLUSTER: ClusterRef = {
   endpoint: 'https://dws.cn-north-4.myhuaweicloud.com',
