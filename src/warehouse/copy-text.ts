@@ -8,24 +8,10 @@
  * the same input conversions COPY would.
  */
 import type { TaskRow } from '../transform/task-row.js';
+import { COLUMN_NAMES } from './task-columns.js';
 
-/** The columns of a COPY line, in order: the staging table's columns. */
-export const COPY_COLUMNS = [
-  'project_id',
-  'cluster_id',
-  'logical_cluster_name',
-  'task_type',
-  'start_time_raw',
-  'start_time',
-  'end_time_raw',
-  'end_time',
-  'duration_seconds',
-  'is_running',
-  'result',
-  'log',
-  'parse_issues',
-  'extra',
-] as const;
+/** The columns of a COPY line, in order (task-columns.ts). */
+export const COPY_COLUMNS = COLUMN_NAMES;
 
 /** One row in COPY text format. */
 export function copyLine(row: TaskRow): string {

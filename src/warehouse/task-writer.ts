@@ -24,7 +24,7 @@ import type { TaskRow } from '../transform/task-row.js';
 import { copyAndMerge } from './copy-tasks.js';
 import { encodeRows } from './copy-text.js';
 import { withDbRetry, type DbRetryPolicy } from './db-retry.js';
-import { addBatchCounts, type ClusterBatchCounts } from './merge-tasks-sql.js';
+import { addBatchCounts, type ClusterBatchCounts } from './batch-ledger.js';
 import { unnestAndMerge } from './upsert-tasks.js';
 
 export type LoadMethod = 'auto' | 'copy' | 'insert';
