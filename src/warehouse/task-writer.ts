@@ -25,6 +25,7 @@ import { copyAndMerge } from './copy-tasks.js';
 import { encodeRows } from './copy-text.js';
 import { withDbRetry, type DbRetryPolicy } from './db-retry.js';
 import { addBatchCounts, type ClusterBatchCounts } from './batch-ledger.js';
+import { withPooledTransaction } from './transaction.js';
 import { unnestAndMerge } from './upsert-tasks.js';
 
 export type LoadMethod = 'auto' | 'copy' | 'insert';
@@ -184,7 +185,7 @@ export class TaskWriter {
     const chunks = joinChunks(entries);
     const { runId } = this.options;
     return withDbRetry(this.options.retry, () =>
-      this.transaction(async (client) => {
+      withPooledTransaction(this.options.pool, async (client) => {
         const counts = await this.merge(client, useCopy, chunks);
         await addBatchCounts(client, runId, counts);
         return counts;
@@ -204,26 +205,6 @@ export class TaskWriter {
       this.options.logger.warn('no privilege to create a temporary staging table: loading with INSERT … unnest instead of COPY');
       await client.query('ROLLBACK TO SAVEPOINT copy_path');
       return unnestAndMerge(client, Buffer.concat(chunks).toString('utf8'), runId);
-    }
-  }
-
-  private async transaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-    const client = await this.options.pool.connect();
-    let broken: Error | undefined;
-    try {
-      await client.query('BEGIN');
-      const result = await work(client);
-      await client.query('COMMIT');
-      return result;
-    } catch (error) {
-      // A failed ROLLBACK means the connection is gone: destroy it, never reuse it.
-      broken = await client.query('ROLLBACK').then(
-        () => undefined,
-        (rollbackError: unknown) => (rollbackError instanceof Error ? rollbackError : new Error(String(rollbackError))),
-      );
-      throw error;
-    } finally {
-      client.release(broken);
     }
   }
 }
