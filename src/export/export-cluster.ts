@@ -14,11 +14,13 @@ import { clusterError, clusterErrorFrom, type ClusterError } from '../core/run-o
 import type { Logger } from '../core/logger.js';
 import type { ClusterRef } from '../plan/cluster-ref.js';
 import type { DwsClient, RequestStats } from '../source/dws-client.js';
-import type { RawTask } from '../source/task-page.js';
 import { walkTasks, type OffsetModeCache, type WalkOptions, type WalkSummary } from '../source/paginate.js';
-import { rawTaskKey, toTaskRow } from '../transform/task-row.js';
+import type { StoredTask } from '../transform/task-identity.js';
+import { rawTaskKey } from '../transform/task-row.js';
+import { ClusterListing } from '../warehouse/cluster-listing.js';
 import { withDbRetry, type DbRetryPolicy } from '../warehouse/db-retry.js';
 import { finishClusterRun, recordNotStarted, startClusterRun, type ClusterOutcome } from '../warehouse/ledger.js';
+import { readStoredTasks } from '../warehouse/stored-tasks.js';
 import type { RowCounts, TaskWriter } from '../warehouse/task-writer.js';
 
 export interface ClusterExportContext {
@@ -50,26 +52,19 @@ export interface ClusterResult extends ClusterOutcome {
 export async function exportCluster(ctx: ClusterExportContext, cluster: ClusterRef): Promise<ClusterResult | null> {
   const started = performance.now();
   const stats: RequestStats = { requests: 0, retries: 0 };
-  const seen = new Set<string>();
   const rowContext = { projectId: cluster.projectId, clusterId: cluster.clusterId, sourceTimeZone: ctx.sourceTimeZone };
-  const commits: Promise<RowCounts>[] = [];
-  // Not async: a suspended frame would keep the page's rows alive while the writer applies backpressure.
-  const sink = (tasks: readonly RawTask[]): Promise<void> => {
-    const { accepted, committed } = ctx.writer.write(
-      cluster.clusterId,
-      tasks.map((task) => toTaskRow(task, rowContext)),
-    );
-    commits.push(committed);
-    return accepted;
-  };
-  // The first walk may fetch pages in parallel; a re-walk goes page by page.
-  const walkOnce = (parallel = true): Promise<WalkSummary> =>
+  // Created in the fetch slot; the cast keeps TypeScript from narrowing it to null here.
+  let listing = null as ClusterListing | null;
+  // The first walk may fetch pages in parallel; a re-walk goes page by page,
+  // with pages that put identical tasks the first walk found split by a page
+  // boundary (which look like drift) on one page.
+  const walkOnce = (into: ClusterListing, rewalkOf?: WalkSummary): Promise<WalkSummary> =>
     walkTasks(
       ctx.client,
       cluster,
-      { ...ctx.walk, pageConcurrency: parallel ? ctx.walk.pageConcurrency : 1 },
-      { stats, seen, keyOf: rawTaskKey, modeCache: ctx.modeCache, signal: ctx.signal },
-      sink,
+      rewalkOf ? { ...ctx.walk, pageConcurrency: 1, pageSize: into.rewalkPageSize(rewalkOf.limit) } : ctx.walk,
+      { stats, keyOf: rawTaskKey, modeCache: ctx.modeCache, signal: ctx.signal },
+      into,
     );
 
   let pages = 0;
@@ -79,11 +74,14 @@ export async function exportCluster(ctx: ClusterExportContext, cluster: ClusterR
   let error: unknown = null;
   const turn = await ctx.fetchSlots(async (): Promise<'skipped' | 'started' | { failed: unknown }> => {
     if (ctx.signal.aborted) return 'skipped';
+    let stored: StoredTask[];
     try {
       await withDbRetry(ctx.dbRetry, () => startClusterRun(ctx.pool, ctx.runId, cluster));
+      stored = await withDbRetry(ctx.dbRetry, () => readStoredTasks(ctx.pool, cluster.clusterId));
     } catch (startError) {
       return { failed: startError };
     }
+    listing = new ClusterListing(ctx.writer, rowContext, stored);
     try {
       await walkAll();
     } catch (caught) {
@@ -102,23 +100,25 @@ export async function exportCluster(ctx: ClusterExportContext, cluster: ClusterR
   if (turn !== 'started') return ledgerFailure(cluster, turn.failed, performance.now() - started);
 
   async function walkAll(): Promise<void> {
-    walk = await walkOnce();
+    if (!listing) return;
+    walk = await walkOnce(listing);
     pages += walk.pages;
     duplicates += walk.duplicates;
-    if (walk.apiCount !== null && seen.size < walk.apiCount && !ctx.signal.aborted) {
+    if (walk.apiCount !== null && listing.distinct < walk.apiCount && !ctx.signal.aborted) {
       // Tasks can move between pages while we read (new ones, deletions):
-      // one more pass picks up what slipped through; `seen` skips the rest.
+      // one more pass picks up what slipped through; the listing skips the rest.
       ctx.logger.warn(
-        { clusterId: cluster.clusterId, apiCount: walk.apiCount, fetched: seen.size },
+        { clusterId: cluster.clusterId, apiCount: walk.apiCount, fetched: listing.distinct },
         'fewer distinct tasks than count: walking the pages once more',
       );
-      walk = await walkOnce(false);
+      walk = await walkOnce(listing, walk);
       pages += walk.pages;
       duplicates += walk.duplicates;
     }
   }
   // Everything fetched, also before an error, is stored before the cluster is closed.
-  const stored = await Promise.allSettled(commits);
+  const fetched = listing?.distinct ?? 0;
+  const stored = (await listing?.settled()) ?? [];
   const rows = sumCounts(stored);
   const storeFailure = stored.find((s): s is PromiseRejectedResult => s.status === 'rejected');
   if (storeFailure) {
@@ -132,7 +132,7 @@ export async function exportCluster(ctx: ClusterExportContext, cluster: ClusterR
   const complete =
     walk !== null &&
     (walk.stopReason === 'count_reached' || walk.stopReason === 'empty_page') &&
-    (walk.apiCount === null || seen.size >= walk.apiCount);
+    (walk.apiCount === null || fetched >= walk.apiCount);
   const { status, errorInfo } = classify(error, complete, ctx.signal.aborted);
   const outcome: ClusterOutcome = {
     status,
@@ -152,7 +152,7 @@ export async function exportCluster(ctx: ClusterExportContext, cluster: ClusterR
   } catch (finishError) {
     ledgerError = describeCause(finishError);
   }
-  return { ...outcome, projectId: cluster.projectId, clusterId: cluster.clusterId, tasksFetched: seen.size, rows, ledgerError };
+  return { ...outcome, projectId: cluster.projectId, clusterId: cluster.clusterId, tasksFetched: fetched, rows, ledgerError };
 }
 
 /** A shutdown that cut the walk short is an interruption, even if it surfaced as an aborted request. */

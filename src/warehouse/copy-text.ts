@@ -8,10 +8,10 @@
  * the same input conversions COPY would.
  */
 import type { TaskRow } from '../transform/task-row.js';
-import { COLUMN_NAMES } from './task-columns.js';
+import { COLUMN_NAMES, ROW_COLUMNS } from './task-columns.js';
 
-/** The columns of a COPY line, in order (task-columns.ts). */
-export const COPY_COLUMNS = COLUMN_NAMES;
+/** The columns copyLine writes, in order (task-columns.ts); identifiedLine appends the rest. */
+export const COPY_COLUMNS = ROW_COLUMNS;
 
 /** One row in COPY text format. */
 export function copyLine(row: TaskRow): string {
@@ -31,27 +31,26 @@ export function copyLine(row: TaskRow): string {
   );
 }
 
-/** Rows as one COPY text string (each line ends with a newline). */
-export function encodeRows(rows: readonly TaskRow[]): string {
-  let out = '';
-  for (const row of rows) out += copyLine(row);
-  return out;
+/** A copyLine with the task's identity appended: a complete line of the staging table. */
+export function identifiedLine(line: string, occurrence: number, fingerprint: number): string {
+  return `${line.slice(0, -1)}\t${occurrence}\t${fingerprint}\n`;
 }
 
 /**
- * COPY text → one array per column (COPY_COLUMNS order), each value the
- * field's text or null: what `text[]` parameters of the unnest path take.
+ * COPY text of identified lines → one array per column (task-columns.ts
+ * order), each value the field's text or null: what `text[]` parameters of
+ * the unnest path take.
  */
 export function decodeCopyText(copyText: string): (string | null)[][] {
-  const columns: (string | null)[][] = COPY_COLUMNS.map(() => []);
+  const columns: (string | null)[][] = COLUMN_NAMES.map(() => []);
   let start = 0;
   while (start < copyText.length) {
     const end = copyText.indexOf('\n', start);
     const line = copyText.slice(start, end === -1 ? copyText.length : end);
     const fields = line.split('\t');
-    if (fields.length !== COPY_COLUMNS.length) {
+    if (fields.length !== COLUMN_NAMES.length) {
       // Only copyLine writes this text, so this is a bug, never bad input.
-      throw new Error(`COPY line with ${fields.length} fields, expected ${COPY_COLUMNS.length}`);
+      throw new Error(`COPY line with ${fields.length} fields, expected ${COLUMN_NAMES.length}`);
     }
     for (let i = 0; i < fields.length; i++) (columns[i] as (string | null)[]).push(unescapeField(fields[i] as string));
     start = end === -1 ? copyText.length : end + 1;

@@ -9,8 +9,11 @@ export interface TaskColumn {
   readonly name: string;
   /** The column's SQL type, as format_type() spells it (the unnest path casts text to it). */
   readonly type: string;
-  /** `key`: identifies the task; `compared`: a change makes the stored row out of date. */
-  readonly role: 'key' | 'compared';
+  /**
+   * `key`: identifies the task; `compared`: a change makes the stored row out
+   * of date; `fingerprint`: a hash of the rest (fingerprint.ts).
+   */
+  readonly role: 'key' | 'compared' | 'fingerprint';
 }
 
 export const TASK_COLUMNS: readonly TaskColumn[] = [
@@ -28,15 +31,24 @@ export const TASK_COLUMNS: readonly TaskColumn[] = [
   { name: 'log', type: 'text', role: 'compared' },
   { name: 'parse_issues', type: 'text[]', role: 'compared' },
   { name: 'extra', type: 'jsonb', role: 'compared' },
+  // Not part of a row's COPY text (copy-text.ts): added once the task's identity is known.
+  { name: 'occurrence', type: 'integer', role: 'key' },
+  { name: 'row_fingerprint', type: 'bigint', role: 'fingerprint' },
 ];
 
 export const TASKS_TABLE = 'dws.logical_cluster_tasks';
 export const NATURAL_KEY_CONSTRAINT = 'logical_cluster_tasks_natural_key';
 
 export const COLUMN_NAMES: readonly string[] = TASK_COLUMNS.map((c) => c.name);
-/** The natural key, in the primary key's column order (and so in lock order). */
+/** The task's identity, natural key and occurrence, in the primary key's column order (and so in lock order). */
 export const KEY_COLUMNS: readonly string[] = TASK_COLUMNS.filter((c) => c.role === 'key').map((c) => c.name);
 export const COMPARED_COLUMNS: readonly string[] = TASK_COLUMNS.filter((c) => c.role === 'compared').map((c) => c.name);
+export const OCCURRENCE_COLUMN = 'occurrence';
+export const FINGERPRINT_COLUMN = 'row_fingerprint';
+/** The columns of a row's own COPY text (copyLine): all but the two appended once its identity is known. */
+export const ROW_COLUMNS: readonly string[] = COLUMN_NAMES.filter(
+  (name) => name !== OCCURRENCE_COLUMN && name !== FINGERPRINT_COLUMN,
+);
 
 /** `a.x, a.y, …` (or `x, y, …` without an alias). */
 export function columnList(columns: readonly string[], alias?: string): string {
