@@ -12,6 +12,7 @@
  * log lines and the bar never interleave.
  */
 import pino, { type Logger } from 'pino';
+import { ConfigError } from './errors.js';
 
 export type { Logger };
 
@@ -62,6 +63,9 @@ export function logFormatFor(
 ): LogFormat {
   const forced = env.LOG_FORMAT?.trim().toLowerCase();
   if (forced === 'json' || forced === 'pretty') return forced;
+  if (forced !== undefined && forced !== '') {
+    throw new ConfigError(`LOG_FORMAT must be "json" or "pretty" (or unset: pretty on a terminal, JSON otherwise), not ${JSON.stringify(env.LOG_FORMAT)}`, 'env');
+  }
   return stream.isTTY === true ? 'pretty' : 'json';
 }
 
