@@ -54,12 +54,16 @@ const run = defineCommand({
 const discover = defineCommand({
   name: 'discover',
   summary: 'print what a run would export (projects, regions, clusters, status); no database',
-  options: { config: CONFIG },
+  options: {
+    config: CONFIG,
+    output: { kind: 'string', value: 'FORMAT', choices: ['text', 'json'], default: 'text', help: 'a text report, or one JSON document' },
+  },
   notes:
     'Lists the clusters of every configured project with the run\'s credentials and\n' +
     'prints, per cluster, its name, status and whether a run would export it (and\n' +
-    'why not). Never connects to the database. Same environment as "run".',
-  run: (v, out) => discoverCommand({ configPath: v.config }, out),
+    'why not). Never connects to the database. Same environment as "run". Exits 2\n' +
+    'when a configured cluster id is not in its project.',
+  run: (v, out) => discoverCommand({ configPath: v.config, output: v.output }, out),
 });
 
 const migrate = defineCommand({
