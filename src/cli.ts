@@ -37,11 +37,13 @@ export async function main(argv: readonly string[], out: (line: string) => void)
     out(EXPORTER_VERSION);
     return ExitCode.OK;
   }
-  const command = COMMANDS.find((c) => c.name === name);
+  // A command name may have two words ("config init").
+  const command = COMMANDS.find((c) => c.name === name) ?? COMMANDS.find((c) => c.name === `${name} ${rest[0] ?? ''}`);
   if (!command) {
-    throw new UsageError(`unknown command ${JSON.stringify(name)} (commands: ${COMMANDS.map((c) => c.name).join(', ')})`);
+    const known = COMMANDS.map((c) => c.name).join(', ');
+    throw new UsageError(`unknown command ${JSON.stringify([name, ...rest.slice(0, 1)].join(' '))} (commands: ${known})`);
   }
-  const parsed = parseCommandLine(PROGRAM, command, rest);
+  const parsed = parseCommandLine(PROGRAM, command, command.name.includes(' ') ? rest.slice(1) : rest);
   if (parsed.help) {
     out(commandUsage(PROGRAM, command));
     return ExitCode.OK;

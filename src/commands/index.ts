@@ -2,6 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { resolveRunGroupId, resolveShard } from '../plan/shard.js';
 import { defineCommand, type CommandSpec } from './command-line.js';
+import { configInitCommand, configSchemaCommand } from './config.js';
 import { demoCommand } from './demo.js';
 import { discoverCommand } from './discover.js';
 import { migrateCommand } from './migrate.js';
@@ -134,5 +135,25 @@ const simulate = defineCommand({
     ),
 });
 
-/** In the order `--help` lists them. */
-export const COMMANDS: readonly CommandSpec[] = [run, discover, migrate, demo, simulate];
+const configInit = defineCommand({
+  name: 'config init',
+  summary: 'write a commented starting config (and its JSON Schema, for editors)',
+  options: {
+    file: { kind: 'string', value: 'PATH', help: 'the config file to write', default: 'dws-exporter.json' },
+    region: { kind: 'string', value: 'REGION', help: 'the region of your clusters', default: 'cn-north-4' },
+    'project-id': { kind: 'string', value: 'ID', help: 'your project id (32 hex characters)', defaultHelp: 'a placeholder to replace' },
+    force: { kind: 'flag', help: 'overwrite an existing file' },
+  },
+  notes: 'Then: discover --config FILE (what a run would export), run --config FILE.',
+  run: (v, out) => configInitCommand({ file: v.file, region: v.region, projectId: v['project-id'], force: v.force }, out),
+});
+
+const configSchema = defineCommand({
+  name: 'config schema',
+  summary: "print the config file's JSON Schema (for editors and CI checks)",
+  options: {},
+  run: (_v, out) => configSchemaCommand(out),
+});
+
+/** In the order `--help` lists them: the first hour's path first. */
+export const COMMANDS: readonly CommandSpec[] = [configInit, discover, run, migrate, demo, simulate, configSchema];

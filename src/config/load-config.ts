@@ -18,7 +18,12 @@ export async function loadConfigFile(path: string): Promise<ExporterConfig> {
     const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : String(error);
     throw new ConfigError(`cannot read the config file (${reason})`, path);
   }
-  return parseConfig(parseJsonWithComments(text, path), path);
+  return parseConfigText(text, path);
+}
+
+/** A config file's text (JSON with comments) → the validated config; `source` names it in errors. */
+export function parseConfigText(text: string, source: string): ExporterConfig {
+  return parseConfig(parseJsonWithComments(text, source), source);
 }
 
 const SYNTAX_HINTS: Readonly<Record<string, string>> = {

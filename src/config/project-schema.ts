@@ -18,7 +18,7 @@ export const endpointSchema = z
 
 // What the API accepts; anything else would fail every night with a retryable code.
 const CLUSTER_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const PROJECT_ID = /^[0-9a-f]{32}$/i;
+export const PROJECT_ID = /^[0-9a-f]{32}$/i;
 
 const clusterIdSchema = z
   .string()
