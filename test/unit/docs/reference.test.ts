@@ -4,20 +4,13 @@
  * command and flag, and every column of schema dws (from a migrated
  * database) is documented where a reader looks for it; every link resolves.
  */
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
-import ts from 'typescript';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { z } from 'zod';
-import { readEnv } from '../../../src/config/env.js';
 import { configSchema } from '../../../src/config/schema.js';
-import { resolveRunGroupId, resolveShard } from '../../../src/plan/shard.js';
 import { ExitCode, exitCodeForCode } from '../../../src/report/exit-codes.js';
-import { logFormatFor } from '../../../src/report/logger.js';
-import { pushTargetFromEnv } from '../../../src/report/metrics.js';
-import { progressWanted } from '../../../src/report/progress.js';
 import { outcomeOf } from '../../../src/report/summary-json.js';
-import { cliLauncher } from '../../support/cli.js';
+import { commandsFromHelp, configKeys, environmentVariables, errorCodes } from '../../support/code-facts.js';
 import { createTestDatabase, type TestDatabase } from '../../support/database.js';
 import {
   REPO_ROOT,
@@ -38,14 +31,6 @@ const DOC_PAGES = existsSync(join(REPO_ROOT, 'docs'))
       .map((name) => `docs/${name}`)
   : [];
 
-function sourceFiles(dir = join(REPO_ROOT, 'src')): string[] {
-  return readdirSync(dir).flatMap((name) => {
-    const path = join(dir, name);
-    if (statSync(path).isDirectory()) return sourceFiles(path);
-    return name.endsWith('.ts') ? [path] : [];
-  });
-}
-
 /** The section whose heading names `name` in a code span (`dws.clusters`, `run`). */
 function sectionNaming(page: string, matches: (code: string) => boolean): Section | undefined {
   return sections(readRepoFile(page)).find((s) => cellCodes(s.heading.text).some(matches));
@@ -62,155 +47,13 @@ function rowsFor(markdown: string, code: string): { readonly table: Table; reado
   );
 }
 
-// --- config keys -----------------------------------------------------------
-
-interface ConfigKey {
-  readonly path: string;
-  /** Takes a value (not just a group of keys): needs a row of its own. */
-  readonly valued: boolean;
-  /** The schema's default when it is a plain value (number, string, boolean, null). */
-  readonly defaultValue?: unknown;
-}
-
-/** Peels optional/nullable/default/prefault/pipe wrappers off a schema, keeping a plain default. */
-function unwrap(schema: z.core.$ZodType): { readonly core: z.core.$ZodType; readonly defaultValue?: unknown } {
-  let core = schema;
-  let defaultValue: unknown;
-  let hasDefault = false;
-  for (;;) {
-    if (core instanceof z.ZodDefault) {
-      const value: unknown = core.def.defaultValue;
-      if (!hasDefault && (value === null || typeof value !== 'object')) {
-        defaultValue = value;
-        hasDefault = true;
-      }
-      core = core.def.innerType;
-    } else if (core instanceof z.ZodPrefault || core instanceof z.ZodOptional || core instanceof z.ZodNullable) {
-      core = core.def.innerType;
-    } else if (core instanceof z.ZodPipe) {
-      core = core.def.in;
-    } else {
-      return hasDefault ? { core, defaultValue } : { core };
-    }
-  }
-}
-
-/** Every key path of the config file: `http.timeoutMs`, `projects[].clusters.include`, ... */
-function configKeys(schema: z.core.$ZodType, prefix = ''): ConfigKey[] {
-  const { core } = unwrap(schema);
-  if (core instanceof z.ZodObject) {
-    return Object.entries(core.shape as Record<string, z.core.$ZodType>).flatMap(([name, child]) => {
-      const path = prefix === '' ? name : `${prefix}.${name}`;
-      const inner = unwrap(child);
-      const key: ConfigKey = {
-        path,
-        valued: !(inner.core instanceof z.ZodObject),
-        ...('defaultValue' in inner ? { defaultValue: inner.defaultValue } : {}),
-      };
-      return [key, ...configKeys(child, path)];
-    });
-  }
-  if (core instanceof z.ZodArray) return configKeys(core.def.element, `${prefix}[]`);
-  if (core instanceof z.ZodUnion) return core.def.options.flatMap((option) => configKeys(option, prefix));
-  return [];
-}
-
-// --- environment variables -------------------------------------------------
-
-/** An environment that records every variable asked for, answering `value` (or nothing). */
-function recordingEnv(names: Set<string>, value: string | undefined): Record<string, string | undefined> {
-  const note = (key: string | symbol): void => {
-    if (typeof key === 'string' && /^[A-Z][A-Z0-9_]*$/.test(key)) names.add(key);
-  };
-  return new Proxy<Record<string, string | undefined>>(
-    {},
-    {
-      get: (_target, key) => (note(key), value),
-      has: (_target, key) => (note(key), value !== undefined),
-    },
-  );
-}
-
-/**
- * Every variable src/ reads: the functions that take an environment, asked
- * with every variable unset and with every variable set (each branch reads
- * its own), plus `env.X` / `process.env.X` anywhere in the source.
- */
-function environmentVariables(): Set<string> {
-  const names = new Set<string>();
-  for (const value of [undefined, '1']) {
-    const readers: (() => unknown)[] = [
-      () => readEnv(recordingEnv(names, value)),
-      () => logFormatFor({ isTTY: true }, recordingEnv(names, value)),
-      () => progressWanted({ isTTY: true }, recordingEnv(names, value)),
-      () => pushTargetFromEnv(recordingEnv(names, value), 0),
-      () => resolveShard({ index: undefined, count: '2' }, recordingEnv(names, value)),
-      () => resolveRunGroupId(undefined, recordingEnv(names, value), () => 'generated'),
-    ];
-    for (const read of readers) {
-      try {
-        read();
-      } catch {
-        // Refused values are fine: what was asked for is recorded.
-      }
-    }
-  }
-  for (const file of sourceFiles()) {
-    const text = readFileSync(file, 'utf8');
-    for (const match of text.matchAll(/\b\w*env\w*\??\.([A-Z][A-Z0-9_]+)\b/gi)) {
-      if (/^[A-Z][A-Z0-9_]+$/.test(match[1] ?? '')) names.add(match[1] ?? '');
-    }
-    for (const match of text.matchAll(/\benv\[['"]([A-Z][A-Z0-9_]+)['"]\]/g)) names.add(match[1] ?? '');
-  }
-  return names;
-}
-
-// --- error codes (a type: read with the TypeScript compiler) ----------------
-
-function errorCodes(): string[] {
-  const file = sourceFiles().find((path) => /export type ErrorCode\b/.test(readFileSync(path, 'utf8')));
-  if (file === undefined) throw new Error('no "export type ErrorCode" in src/: update this test to where the error codes live');
-  const configFile = ts.readConfigFile(join(REPO_ROOT, 'tsconfig.json'), (path) => ts.sys.readFile(path));
-  const { options } = ts.parseJsonConfigFileContent(configFile.config, ts.sys, REPO_ROOT);
-  const program = ts.createProgram([file], { ...options, noEmit: true });
-  const checker = program.getTypeChecker();
-  const source = program.getSourceFile(file);
-  const module = source && checker.getSymbolAtLocation(source);
-  const symbol = module && checker.getExportsOfModule(module).find((s) => s.name === 'ErrorCode');
-  if (!symbol) throw new Error(`cannot read the ErrorCode type of ${file}`);
-  const type = checker.getDeclaredTypeOfSymbol(symbol);
-  return (type.isUnion() ? type.types : [type]).flatMap((member) => (member.isStringLiteral() ? [member.value] : []));
-}
-
-// --- commands and flags (from the CLI's own --help) -------------------------
-
-interface CommandHelp {
-  readonly name: string;
-  readonly flags: readonly string[];
-}
-
-async function commandsFromHelp(): Promise<CommandHelp[]> {
-  const { runCli } = cliLauncher({ logLevel: 'error' });
-  const main = await runCli(['--help']);
-  const listing = main.stdout.split('Commands:\n')[1]?.split('\n\n')[0] ?? '';
-  const names = [...listing.matchAll(/^ {2}(\S+)/gm)].map((m) => m[1] ?? '');
-  if (names.length === 0) throw new Error(`no commands in "dws-task-exporter --help":\n${main.stdout}${main.stderr}`);
-  return Promise.all(
-    names.map(async (name) => {
-      const help = await runCli([name, '--help']);
-      const flags = new Set([...help.stdout.matchAll(/(?<![\w-])--([a-z][a-z0-9-]*)/g)].map((m) => `--${m[1] ?? ''}`));
-      return { name, flags: [...flags] };
-    }),
-  );
-}
-
-// --- the tests -------------------------------------------------------------
-
 describe('docs/configuration.md documents the config file and the environment as the code reads them', () => {
   it('every config key of the zod schema, nested keys too, has a row; its default column shows the schema default', () => {
     const page = readRepoFile('docs/configuration.md');
     const documented = new Set(codeSpans(page));
-    const problems = configKeys(configSchema).flatMap((key) => {
+    const keys = configKeys(configSchema);
+    expect(keys.length, 'the walk of configSchema found no keys').toBeGreaterThan(0);
+    const problems = keys.flatMap((key) => {
       if (!key.valued) {
         return documented.has(key.path) ? [] : [`config key \`${key.path}\` is not mentioned: name it in docs/configuration.md`];
       }
@@ -239,7 +82,9 @@ describe('docs/configuration.md documents the config file and the environment as
 describe('docs/failure-modes.md and docs/cli.md document every error code and exit code', () => {
   it('every ErrorCode has a row in the error-code table of docs/failure-modes.md, stating the exit code it maps to', () => {
     const page = readRepoFile('docs/failure-modes.md');
-    const problems = errorCodes().flatMap((code) => {
+    const codes = errorCodes();
+    expect(codes.length, 'no string literals in the ErrorCode type').toBeGreaterThan(0);
+    const problems = codes.flatMap((code) => {
       const rows = rowsFor(page, code);
       if (rows.length === 0) return [`error code \`${code}\` has no row in the error-code table of docs/failure-modes.md`];
       const exit = String(exitCodeForCode(code));
