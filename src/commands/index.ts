@@ -144,7 +144,7 @@ const configInit = defineCommand({
     'project-id': { kind: 'string', value: 'ID', help: 'your project id (32 hex characters)', defaultHelp: 'a placeholder to replace' },
     force: { kind: 'flag', help: 'overwrite an existing file' },
   },
-  notes: 'Then: discover --config FILE (what a run would export), run --config FILE.',
+  notes: 'Next: "discover" shows what a run would export with it, then "run" exports.',
   run: (v, out) => configInitCommand({ file: v.file, region: v.region, projectId: v['project-id'], force: v.force }, out),
 });
 

@@ -6,10 +6,11 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import ts from 'typescript';
+import type { ErrorCode } from '../../src/core/errors.js';
 import { z } from 'zod';
 import { readEnv } from '../../src/config/env.js';
 import { resolveRunGroupId, resolveShard } from '../../src/plan/shard.js';
-import { logFormatFor } from '../../src/report/logger.js';
+import { logFormatFor } from '../../src/core/logger.js';
 import { pushTargetFromEnv } from '../../src/report/metrics.js';
 import { progressWanted } from '../../src/report/progress.js';
 import { cliLauncher } from './cli.js';
@@ -132,7 +133,8 @@ export function environmentVariables(): Set<string> {
 
 // --- error codes (a type: read with the TypeScript compiler) ----------------
 
-export function errorCodes(): string[] {
+/** The members of the ErrorCode union, read from its declaration by the TypeScript compiler. */
+export function errorCodes(): ErrorCode[] {
   const file = sourceFiles().find((path) => /export type ErrorCode\b/.test(readFileSync(path, 'utf8')));
   if (file === undefined) throw new Error('no "export type ErrorCode" in src/: update this test to where the error codes live');
   const configFile = ts.readConfigFile(join(REPO_ROOT, 'tsconfig.json'), (path) => ts.sys.readFile(path));
@@ -144,7 +146,8 @@ export function errorCodes(): string[] {
   const symbol = module && checker.getExportsOfModule(module).find((s) => s.name === 'ErrorCode');
   if (!symbol) throw new Error(`cannot read the ErrorCode type of ${file}`);
   const type = checker.getDeclaredTypeOfSymbol(symbol);
-  return (type.isUnion() ? type.types : [type]).flatMap((member) => (member.isStringLiteral() ? [member.value] : []));
+  // The literals come from the ErrorCode type itself.
+  return (type.isUnion() ? type.types : [type]).flatMap((member) => (member.isStringLiteral() ? [member.value as ErrorCode] : []));
 }
 
 // --- commands and flags (from the CLI's own --help) -------------------------
@@ -158,11 +161,12 @@ export async function commandsFromHelp(): Promise<CommandHelp[]> {
   const { runCli } = cliLauncher({ logLevel: 'error' });
   const main = await runCli(['--help']);
   const listing = main.stdout.split('Commands:\n')[1]?.split('\n\n')[0] ?? '';
-  const names = [...listing.matchAll(/^ {2}(\S+)/gm)].map((m) => m[1] ?? '');
+  // A name may have two words ("config init"); the summary follows after two or more spaces.
+  const names = [...listing.matchAll(/^ {2}(\S+(?: \S+)?) {2}/gm)].map((m) => m[1] ?? '');
   if (names.length === 0) throw new Error(`no commands in "dws-task-exporter --help":\n${main.stdout}${main.stderr}`);
   return Promise.all(
     names.map(async (name) => {
-      const help = await runCli([name, '--help']);
+      const help = await runCli([...name.split(' '), '--help']);
       const flags = new Set([...help.stdout.matchAll(/(?<![\w-])--([a-z][a-z0-9-]*)/g)].map((m) => `--${m[1] ?? ''}`));
       return { name, flags: [...flags] };
     }),

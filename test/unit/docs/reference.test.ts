@@ -8,7 +8,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { configSchema } from '../../../src/config/schema.js';
-import { ExitCode, exitCodeForCode } from '../../../src/report/exit-codes.js';
+import { ExitCode, exitCodeForCode } from '../../../src/core/exit-codes.js';
 import { outcomeOf } from '../../../src/report/summary-json.js';
 import { commandsFromHelp, configKeys, environmentVariables, errorCodes } from '../../support/code-facts.js';
 import { createTestDatabase, type TestDatabase } from '../../support/database.js';
@@ -115,7 +115,8 @@ describe('docs/cli.md documents every command and flag the CLI offers', () => {
   it('every command of "dws-task-exporter --help" has a section, naming every flag of its own --help', async () => {
     const page = 'docs/cli.md';
     const problems = (await commandsFromHelp()).flatMap(({ name, flags }) => {
-      const section = sectionNaming(page, (code) => code.replace(/^dws-task-exporter /, '').split(' ')[0] === name);
+      // The heading's code span starts with the command's name, one or two words ("config init").
+      const section = sectionNaming(page, (code) => `${code.replace(/^dws-task-exporter /, '')} `.startsWith(`${name} `));
       if (!section) return [`command \`${name}\` has no section in ${page} (a heading with \`${name}\`)`];
       const spans = codeSpans(section.body);
       return flags
