@@ -7,17 +7,18 @@
  * labels.
  */
 import { execFile } from 'node:child_process';
+import { once } from 'node:events';
 import { cp, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { readClusterLastSuccess, runMetrics, watchApiResponses } from '../../src/report/metrics.js';
-import { summaryFromReport } from '../../src/report/summary-json.js';
 import { SimFleet } from '../../src/simulator/index.js';
+import { cliLauncher, describeResult } from '../support/cli.js';
 import { withDatabase } from '../support/database.js';
-import { exportOnce, fleetConfig, withSimulator } from '../support/exporter.js';
+import { TEST_TOKEN, fleetConfig, withSimulator } from '../support/exporter.js';
 
 const DOCKER = fileURLToPath(new URL('../../docker/', import.meta.url));
 const PROMETHEUS = join(DOCKER, 'prometheus');
@@ -181,23 +182,55 @@ describe('the PrometheusRule for the Prometheus Operator', () => {
   });
 });
 
+/** Family name -> label names, from the body a real `run` POSTs to PUSHGATEWAY_URL. */
+async function pushedByARealRun(workDir: string): Promise<Map<string, string[]>> {
+  const bodies: string[] = [];
+  const receiver = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      bodies.push(Buffer.concat(chunks).toString('utf8'));
+      res.writeHead(200).end();
+    });
+  });
+  receiver.listen(0, '127.0.0.1');
+  await once(receiver, 'listening');
+  try {
+    const fleet = SimFleet.generate({ seed: 71, projects: 1, clustersPerProject: 2, minTasks: 3, maxTasks: 20 });
+    await withDatabase((db) =>
+      withSimulator({ fleet }, async (simulator) => {
+        const config = join(workDir, 'push-config.json');
+        await writeFile(config, JSON.stringify(fleetConfig(simulator, fleet)));
+        const address = receiver.address();
+        if (address === null || typeof address === 'string') throw new Error('the push receiver has no TCP port');
+        const result = await cliLauncher().runCli(['run', '--config', config], {
+          DATABASE_URL: db.url,
+          DWS_AUTH_TOKEN: TEST_TOKEN,
+          PUSHGATEWAY_URL: `http://127.0.0.1:${address.port}`,
+        });
+        expect(result.code, describeResult(result)).toBe(0);
+      }),
+    );
+  } finally {
+    receiver.close();
+  }
+  expect(bodies).toHaveLength(1);
+  const families = new Map<string, Set<string>>();
+  for (const line of (bodies[0] ?? '').split('\n').filter((l) => l !== '' && !l.startsWith('#'))) {
+    const [, name = '', labels = ''] = /^(\w+)(?:\{(.*)\})? /.exec(line) ?? [];
+    const names = families.get(name) ?? new Set<string>();
+    for (const [, label] of labels.matchAll(/(\w+)="/g)) names.add(label ?? '');
+    families.set(name, names);
+  }
+  return new Map([...families].map(([name, labels]) => [name, [...labels].sort()]));
+}
+
 describe('the metrics the rules read', () => {
-  /** Family name -> label names, from the metrics a real export pushes. */
+  /** Family name -> label names, as a real run pushes them. */
   let pushed: Map<string, string[]>;
 
   beforeAll(async () => {
-    const fleet = SimFleet.generate({ seed: 71, projects: 1, clustersPerProject: 2, minTasks: 3, maxTasks: 20 });
-    pushed = await withDatabase((db) =>
-      withSimulator({ fleet }, async (simulator) => {
-        const counter = watchApiResponses([simulator.url]);
-        const report = await exportOnce(db.url, fleetConfig(simulator, fleet)).finally(() => counter.stop());
-        const now = new Date();
-        const summary = summaryFromReport(report, { exporterVersion: 'test', runGroupId: 'g', shard: { index: 0, count: 1 }, startedAt: now, finishedAt: now, clustersPlanned: fleet.clusters.length });
-        const clusters = await readClusterLastSuccess(db.pool, fleet.clusters.map((c) => ({ projectId: c.projectId, clusterId: c.id })));
-        const families = runMetrics({ summary, apiResponses: counter.byStatus(), clusters });
-        return new Map(families.map((f) => [f.name, [...new Set(f.samples.flatMap((s) => Object.keys(s.labels ?? {})))].sort()]));
-      }),
-    );
+    pushed = await pushedByARealRun(dir);
   });
 
   const known = (name: string): readonly string[] | undefined => pushed.get(name) ?? ADDED_WITH_THE_RULES.get(name);
