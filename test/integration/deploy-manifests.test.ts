@@ -235,11 +235,12 @@ describe('compose', () => {
     return value;
   };
 
-  it('starts PostgreSQL, migrates, serves the simulator and runs one export that waits for all three', () => {
+  it('starts PostgreSQL, migrates, sets up the roles, serves the simulator and runs one export that waits for them', () => {
     const s = services();
     expect(Object.keys(s).sort()).toEqual(['exporter', 'exporter-dws', 'grafana', 'migrate', 'postgres', 'prometheus', 'pushgateway', 'roles', 'simulator']);
     expect(s.exporter.depends_on).toEqual({
       migrate: { condition: 'service_completed_successfully' },
+      roles: { condition: 'service_completed_successfully' },
       simulator: { condition: 'service_healthy' },
       pushgateway: { condition: 'service_started' },
     });
