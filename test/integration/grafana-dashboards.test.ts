@@ -166,6 +166,7 @@ describe('panel queries on an exported warehouse', () => {
       await admin.query(`SET dws.grafana_login = '${readerLogin}'; SET dws.grafana_password = 'reader-test-password'`);
       await admin.query(await readFile(join(GRAFANA_DIR, 'reader-login.sql'), 'utf8'));
     } finally {
+      await admin.query('RESET dws.grafana_login; RESET dws.grafana_password');
       admin.release();
     }
     const url = new URL(db.url);
