@@ -196,6 +196,10 @@ describe('panel queries on an exported warehouse', () => {
     await expect(reader.query(`UPDATE dws.clusters SET cluster_name = 'x'`)).rejects.toMatchObject({ code: '25006' });
   });
 
+  it('reader-login.sql refuses to run without a password, saying which setting to give', async () => {
+    await expect(db.pool.query(await readFile(join(GRAFANA_DIR, 'reader-login.sql'), 'utf8'))).rejects.toThrow(/dws\.grafana_password is not set/);
+  });
+
   it('every panel returns the columns it is built on, and rows', () => {
     for (const dashboard of dashboards) {
       for (const [title, result] of results(dashboard.uid)) {
