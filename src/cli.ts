@@ -8,6 +8,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { demoCommand } from './commands/demo.js';
 import { discoverCommand } from './commands/discover.js';
 import { migrateCommand } from './commands/migrate.js';
+import { REPORT_DAYS_MAX, REPORT_DEFAULTS, reportCommand } from './commands/report.js';
 import { runCommand } from './commands/run.js';
 import { simulateCommand } from './commands/simulate.js';
 import { ExporterError, UsageError } from './errors.js';
@@ -100,6 +101,35 @@ Applies migrations/*.sql in order under an advisory lock. Uses DATABASE_URL
 (unset: the embedded PostgreSQL in $DWS_EXPORTER_DATA_DIR).`,
     options: HELP,
     run: (_v, out) => migrateCommand(out),
+  },
+  report: {
+    summary: 'write an HTML report of the warehouse: fleet health, tasks, failures, timeline',
+    usage: `Usage: dws-task-exporter report --html FILE [--days N] [--until DATE|today|latest] [--time-zone ZONE]
+
+  --html FILE        write the report to FILE (one self-contained page; replaced atomically)
+  --days N           days in the report, 1..366 (default 14)
+  --until DATE       the report's last day: YYYY-MM-DD, "today" (default) or "latest" (the day of the latest task)
+  --time-zone ZONE   IANA zone for days and times, e.g. Asia/Shanghai (default UTC)
+
+Read-only. Prints the path written. Uses DATABASE_URL (unset: the embedded
+PostgreSQL in $DWS_EXPORTER_DATA_DIR).`,
+    options: {
+      ...HELP,
+      html: { type: 'string' },
+      days: { type: 'string' },
+      until: { type: 'string' },
+      'time-zone': { type: 'string' },
+    },
+    run: (v, out) =>
+      reportCommand(
+        {
+          html: v.html as string | undefined,
+          days: intFlag(v, 'days', REPORT_DEFAULTS.days, 1, REPORT_DAYS_MAX),
+          until: v.until as string | undefined,
+          timeZone: v['time-zone'] as string | undefined,
+        },
+        out,
+      ),
   },
   demo: {
     summary: 'run the real export against the built-in DWS API simulator into the embedded PostgreSQL',

@@ -26,7 +26,7 @@ export interface FixtureOptions {
 export function reportData(options: FixtureOptions = {}): ReportData {
   const text = options.text ?? ((i: number) => `name-${i}`);
   const clusters = options.clusters ?? 3;
-  const ref = (i: number) => ({ projectId: `p${i % 2}`, clusterId: `c-${i}`, clusterName: text(i) });
+  const ref = (i: number) => ({ projectId: text(800 + i), clusterId: `c-${i}`, clusterName: text(i) });
   const daily: DailyCount[] = Array.from({ length: 14 * 2 }, (_, i) => ({
     day: day(i % 14),
     taskType: i % 2 === 0 ? text(100) : 'Expand',
