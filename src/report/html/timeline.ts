@@ -101,9 +101,11 @@ export function timelineChart(data: ReportData): Markup {
         description: `${count(timeline.activeClusters)} clusters had tasks in the window; ${count(timeline.rows.length)} are drawn one per row (most failures first, then running, then most tasks)${othersCount > 0 ? `, the other ${count(othersCount)} share the last row` : ''}.`,
       },
       timeline.rows.map((_, i) => (i % 2 === 1 ? h('rect', { class: 'zebra', x: 0, y: TOP + i * ROW, width: CHART_WIDTH, height: ROW }) : null)),
+      // A line and a label every `every` days: a year of daily lines would grey the chart out.
       days.map((day, i) => {
         const x = axis.x(dayStartMs(day, window.timeZone));
-        return h('g', {}, line(x, TOP - 4, x, height - 4, 'grid'), i % every === 0 ? label(x + 3, 14, shortDay(day), 'lbl') : null);
+        if (i % every !== 0) return null;
+        return h('g', {}, line(x, TOP - 4, x, height - 4, 'grid'), x + 60 < RIGHT ? label(x + 3, 14, shortDay(day), 'lbl') : null);
       }),
       axis.now < end ? line(axis.x(axis.now), TOP - 6, axis.x(axis.now), height - 2, 'now') : null,
       timeline.rows.map((row, i) => clusterRow(row, axis, TOP + i * ROW)),
