@@ -4,6 +4,7 @@
  * Every list is already bounded here, so a fleet of any size renders a page
  * of bounded size; `...Total` fields say how much was left out.
  */
+import type { RunTotals } from '../ledger.js';
 
 /** Which days the report covers. */
 export interface ReportOptions {
@@ -55,18 +56,14 @@ export interface ClusterRef {
   readonly clusterName: string | null;
 }
 
-export interface RunRow {
+/** A row of dws.export_runs, with the totals the ledger writes (RunTotals). */
+export interface RunRow
+  extends Pick<RunTotals, 'clustersOk' | 'clustersIncomplete' | 'clustersFailed' | 'tasksFetched' | 'rowsInserted' | 'rowsUpdated'> {
   readonly runId: number;
   readonly status: string;
   readonly startedAt: Date;
   readonly finishedAt: Date | null;
   readonly clustersTotal: number;
-  readonly clustersOk: number;
-  readonly clustersIncomplete: number;
-  readonly clustersFailed: number;
-  readonly tasksFetched: number;
-  readonly rowsInserted: number;
-  readonly rowsUpdated: number;
 }
 
 /** Staleness of a cluster's latest complete export, as v_export_health's staleness_seconds buckets it. */

@@ -51,6 +51,7 @@ export async function readReportData(pool: pg.Pool, options: ReportOptions): Pro
     const pending = await pendingMigrations(client);
     if (pending.length > 0) {
       const error = new SchemaNotMigratedError(pending);
+      // Its own message suggests dropping --no-migrate, which the report does not have: the report never migrates.
       error.message = `the warehouse schema is not up to date (pending migrations: ${pending.join(', ')}); run \`dws-task-exporter migrate\` or an export first`;
       throw error;
     }
