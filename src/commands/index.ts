@@ -6,6 +6,7 @@ import { configInitCommand, configSchemaCommand } from './config.js';
 import { demoCommand } from './demo.js';
 import { discoverCommand } from './discover.js';
 import { migrateCommand } from './migrate.js';
+import { REPORT_DAYS_MAX, REPORT_DEFAULTS, reportCommand } from './report.js';
 import { runCommand } from './run.js';
 import { simulateCommand } from './simulate.js';
 
@@ -75,6 +76,24 @@ const migrate = defineCommand({
     'Applies migrations/*.sql in order under an advisory lock. Uses DATABASE_URL\n' +
     '(unset: the embedded PostgreSQL in $DWS_EXPORTER_DATA_DIR).',
   run: (_v, out) => migrateCommand(out),
+});
+
+const report = defineCommand({
+  name: 'report',
+  summary: 'write an HTML report of the warehouse: fleet health, tasks, failures, timeline',
+  options: {
+    html: { kind: 'string', value: 'FILE', help: 'write the report to FILE (one self-contained page; replaced atomically)' },
+    days: { kind: 'int', value: 'N', help: 'days in the report', default: REPORT_DEFAULTS.days, min: 1, max: REPORT_DAYS_MAX },
+    until: {
+      kind: 'string',
+      value: 'DATE',
+      help: 'the report\'s last day: YYYY-MM-DD, "today" or "latest" (the day of the latest task)',
+      default: REPORT_DEFAULTS.until,
+    },
+    'time-zone': { kind: 'string', value: 'ZONE', help: 'IANA zone for days and times, e.g. Asia/Shanghai', default: REPORT_DEFAULTS.timeZone },
+  },
+  notes: 'Read-only. Prints the path written. Uses DATABASE_URL (unset: the embedded\nPostgreSQL in $DWS_EXPORTER_DATA_DIR).',
+  run: (v, out) => reportCommand({ html: v.html, days: v.days, until: v.until, timeZone: v['time-zone'] }, out),
 });
 
 const demo = defineCommand({
@@ -156,4 +175,4 @@ const configSchema = defineCommand({
 });
 
 /** In the order `--help` lists them: the first hour's path first. */
-export const COMMANDS: readonly CommandSpec[] = [configInit, discover, run, migrate, demo, simulate, configSchema];
+export const COMMANDS: readonly CommandSpec[] = [configInit, discover, run, migrate, report, demo, simulate, configSchema];
