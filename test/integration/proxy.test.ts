@@ -21,6 +21,7 @@ import {
   type Simulator,
   type SimulatorOptions,
 } from '../../src/simulator/index.js';
+import { watchApiResponses } from '../../src/report/metrics.js';
 import { createHttpClient } from '../../src/source/http-client.js';
 import { cliLauncher, describeResult, type CliResult } from '../support/cli.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
@@ -271,5 +272,30 @@ describe('the HTTP client through a proxy keeps its options', () => {
     expect(failure).toMatchObject({ code: 'UND_ERR_HEADERS_TIMEOUT' });
     expect(retries).toEqual([1, 2]);
     expect(log().filter((e) => e.kind === 'request')).toHaveLength(3);
+  });
+
+  it('the API responses the metrics and the progress line count include those sent absolute-form to the proxy', async () => {
+    const f = fleet(72);
+    const sim = await simulator({ fleet: f });
+    const endpoint = `http://${DWS_HOST}:${portOf(sim.url)}`;
+    const counter = watchApiResponses([endpoint]);
+    closers.push(async () => counter.stop());
+    const http = createHttpClient({
+      connections: 2,
+      timeoutMs: 5000,
+      maxRequestsPerSecond: 1000,
+      maxInFlight: 4,
+      retry: { maxRetries: 0, minDelayMs: 1, maxDelayMs: 5 },
+      proxy: { httpProxy: proxyUrl, httpsProxy: undefined, noProxy: undefined },
+    });
+    closers.push(() => http.close());
+    const url = new URL(`${endpoint}/v1.0/${f.projectIds()[0] ?? ''}/clusters`);
+    const statuses: number[] = [];
+    for (const token of [TEST_TOKEN, TEST_TOKEN, 'wrong-token']) {
+      statuses.push((await http.get(url, { 'x-auth-token': token }, () => undefined)).status);
+    }
+    expect(statuses).toEqual([200, 200, 401]);
+    expect(counter.requests()).toBe(3);
+    expect(Object.fromEntries(counter.byStatus())).toEqual({ 200: 2, 401: 1 });
   });
 });
