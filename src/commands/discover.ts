@@ -15,6 +15,7 @@ import { createAuthorizer } from '../source/auth/authorizer.js';
 import { describeCredentials, resolveCredentials } from '../source/auth/resolve-credentials.js';
 import { createDwsClient } from '../source/dws-client.js';
 import { createHttpClient, httpClientOptions } from '../source/http-client.js';
+import { logProxy } from './export-session.js';
 
 export interface DiscoverOptions {
   readonly configPath: string | undefined;
@@ -42,8 +43,9 @@ export async function discoverCommand(
   }
   const config = await loadConfigFile(configPath);
   const credentials = await resolveCredentials(env, config);
-  const http = createHttpClient(httpClientOptions(config));
-  const authorizer = createAuthorizer(credentials, { onWarning: (message) => logger.warn(message) });
+  logProxy(logger, env);
+  const http = createHttpClient(httpClientOptions(config, env.proxy));
+  const authorizer = createAuthorizer(credentials, { onWarning: (message) => logger.warn(message), proxy: env.proxy });
   try {
     const client = createDwsClient(http, authorizer);
     const plan = await planClusters(config, { client, listEveryProject: true, tolerateFailures: true, logger });

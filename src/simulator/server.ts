@@ -11,6 +11,7 @@
 import { randomBytes } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { listClusters, listTasks, type TasksContext } from './endpoints.js';
@@ -33,7 +34,7 @@ export interface SimulatorStats {
 }
 
 export interface Simulator {
-  /** `http://127.0.0.1:<port>`, no trailing slash. */
+  /** `http://127.0.0.1:<port>` (`https://` with `tls`), no trailing slash. */
   readonly url: string;
   /** Live counters, mutated in place. */
   readonly stats: SimulatorStats;
@@ -149,7 +150,8 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
     }
   };
 
-  const server = createServer((req, res) => void handle(req, res));
+  const listener = (req: IncomingMessage, res: ServerResponse): void => void handle(req, res);
+  const server = options.tls ? createTlsServer({ key: options.tls.key, cert: options.tls.cert }, listener) : createServer(listener);
   const host = options.host ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -162,7 +164,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
   let closing: Promise<void> | undefined;
 
   return {
-    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
+    url: `${options.tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`,
     stats,
     options,
     faults: injector?.counters,

@@ -58,7 +58,8 @@ export function metadataProvider(options: MetadataOptions): CredentialProvider {
   let generation = 0;
 
   const send = (method: 'GET' | 'PUT', path: string, headers: Record<string, string>, signal?: AbortSignal) =>
-    options.http.send({ method, url: new URL(path, base), headers, what: 'the metadata service', signal });
+    // Link-local, on the node itself: a proxy could not reach it, and must never see its credentials.
+    options.http.send({ method, url: new URL(path, base), headers, what: 'the metadata service', signal, direct: true });
 
   const refreshSession = async (signal?: AbortSignal): Promise<void> => {
     const response = await send('PUT', METADATA_TOKEN_PATH, { 'x-metadata-token-ttl-seconds': TOKEN_TTL_SECONDS }, signal);
