@@ -1,10 +1,6 @@
 /**
- * A one-line progress bar on stderr while a run goes, for people at a
- * terminal: clusters done/total, failures, rows stored, API requests per
- * second, ETA. Silent unless stderr is a terminal, and never in CI or a pod
- * (CI / KUBERNETES_SERVICE_HOST set, or DWS_EXPORTER_PROGRESS=off).
- *
- * Log lines go through `sink` while the bar is shown: the bar is cleared,
+ * A one-line progress bar on stderr for people at a terminal (never in CI or
+ * a pod). Log lines go through `sink` while it is shown: the bar is cleared,
  * the line written, the bar redrawn, so the two never interleave.
  */
 import type pino from 'pino';

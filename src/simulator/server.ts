@@ -1,12 +1,8 @@
 /**
- * The DWS API simulator: a real HTTP server on loopback that answers the two
- * endpoints the exporter uses, with the documented ambiguities (offset as rows
- * or pages, silent page-size cap), gateway auth and injectable faults. It is
- * part of the product: demo, integration tests and benchmark all run against
- * it, so it is built for thousands of requests per second (sorted views are
- * cached per cluster, latency is a timer, keep-alive stays on). This module
- * owns the HTTP lifecycle and routing; what each endpoint answers lives in
- * endpoints.ts, the reply shapes in replies.ts.
+ * The DWS API simulator's HTTP server: loopback, the two endpoints the
+ * exporter uses with the documented ambiguities, gateway auth and injectable
+ * faults, fast enough for the benchmark. Routing and lifecycle here; answers
+ * in endpoints.ts, reply shapes in replies.ts.
  */
 import { randomBytes } from 'node:crypto';
 import { setMaxListeners } from 'node:events';

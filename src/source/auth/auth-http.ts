@@ -1,11 +1,8 @@
 /**
- * The few HTTP calls credential sources make (metadata service, IAM), on a
- * small connection pool of their own: they must not queue behind the DWS
- * pages in the API budget, and a token refresh must not count as a DWS
- * request. IAM goes through the egress proxy like the DWS API; the metadata
- * service (link-local) never does. Transient failures (connection errors,
- * 5xx) are retried twice; 4xx never are (IAM locks a user after repeated
- * wrong passwords).
+ * The HTTP calls of credential sources (metadata service, IAM), on a pool of
+ * their own, outside the DWS API budget. IAM goes through the egress proxy;
+ * the metadata service never does. Connection errors and 5xx are retried
+ * twice, 4xx never (IAM locks a user after repeated wrong passwords).
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Dispatcher } from 'undici';
