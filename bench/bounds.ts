@@ -5,11 +5,11 @@
  */
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { log, TOKEN, type Context } from './context.js';
+import { freshDatabase, log, TOKEN, type Context } from './context.js';
 import { measureDbBound, type DbBoundResult } from './db-bound.js';
 import { f, int, median, pct } from './format.js';
 import { leastNoisy, othersShare } from './least-noisy.js';
-import { checkpoint, createBenchDatabase, type BenchDatabase } from './pg-util.js';
+import { checkpoint, type BenchDatabase } from './pg-util.js';
 import { machineBusySeconds, PostgresCpuTracker, processCpuSeconds, waitForQuiet } from './proc-cpu.js';
 import { probeSimulator, type ProbeResult, type SimulatorHandle } from './simulator-control.js';
 
@@ -131,7 +131,7 @@ async function dbBound(
     ctx,
     `${label}: DB bound`,
     async () => {
-      const db = await createBenchDatabase(ctx.options.databaseUrl, `${label}_dbbound`, false);
+      const db = await freshDatabase(ctx, `${label}_dbbound`, false);
       try {
         const first = await timedCopyInsert(ctx, db, file);
         const second = withRerun ? await timedCopyInsert(ctx, db, file) : null;

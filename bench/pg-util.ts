@@ -28,10 +28,10 @@ export interface BenchDatabase {
 
 let counter = 0;
 
-/** A fresh database with the exporter's migrations applied (not timed). */
-export async function createBenchDatabase(adminUrl: string, label: string, keep: boolean): Promise<BenchDatabase> {
+/** A fresh database with the exporter's migrations applied (not timed); `clauses` extend its CREATE DATABASE. */
+export async function createBenchDatabase(adminUrl: string, label: string, keep: boolean, clauses = ''): Promise<BenchDatabase> {
   const name = `bench_${label.replace(/[^a-z0-9_]/gi, '_').toLowerCase()}_${process.pid}_${counter++}`;
-  await withClient(adminUrl, (c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).then(() => c.query(`CREATE DATABASE ${name}`)));
+  await withClient(adminUrl, (c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).then(() => c.query(`CREATE DATABASE ${name} ${clauses}`.trim())));
   const url = withDatabaseName(adminUrl, name);
   await withClient(url, (c) => migrate(c).then(() => undefined));
   return {

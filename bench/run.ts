@@ -48,7 +48,7 @@ async function runBenchmark(options: Options): Promise<void> {
   }
   const workDir = join(tmpdir(), `dws-bench-${process.pid}`);
   await mkdir(workDir, { recursive: true });
-  const ctx: Context = { options, cores: availableParallelism(), workDir, cliJs, simJs, measureJs, cleanups: [] };
+  const ctx: Context = { options, cores: availableParallelism(), workDir, cliJs, simJs, measureJs, databaseClauses: '', cleanups: [] };
   const onSignal = (): void => {
     log('interrupted: stopping simulators');
     void Promise.allSettled(ctx.cleanups.map((c) => c())).then(() => process.exit(130));

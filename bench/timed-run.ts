@@ -2,11 +2,11 @@
  * One exporter run with everything measured around it: the simulator's, PostgreSQL's and the whole
  * machine's CPU, the run database's statistics, the ledger, and the checks that make it count.
  */
-import { log, TOKEN, type Context } from './context.js';
+import { freshDatabase, log, TOKEN, type Context } from './context.js';
 import { f, int, median, pct } from './format.js';
 import { runExporter, type ExporterRunResult } from './exporter-run.js';
 import { leastNoisy, othersShare } from './least-noisy.js';
-import { checkpoint, countTasks, createBenchDatabase, lastRun, settledTupleStats, type LedgerRun, type TupleStats } from './pg-util.js';
+import { checkpoint, countTasks, lastRun, settledTupleStats, type LedgerRun, type TupleStats } from './pg-util.js';
 import { machineBusySeconds, PostgresCpuTracker, processCpuSeconds, waitForQuiet, type DbActivity } from './proc-cpu.js';
 import type { SimulatorHandle } from './simulator-control.js';
 import type { SimulatorStatsReply } from './simulator-process.js';
@@ -134,7 +134,7 @@ export async function freshRun(ctx: Context, label: string, sim: SimulatorHandle
     ctx,
     label,
     async (n) => {
-      const db = await createBenchDatabase(ctx.options.databaseUrl, label, ctx.options.keep);
+      const db = await freshDatabase(ctx, label);
       try {
         const name = n === 1 ? label : `${label}-try${n}`;
         return await exporterRun(ctx, { label: name, sim, databaseUrl: db.url, concurrency, expectRows, freshDatabase: true });

@@ -3,10 +3,9 @@
  * changes on the same database: zero rows updated and at most 0.7 × the first run's wall time.
  */
 import { measureBounds, type Bounds } from '../bounds.js';
-import { log, type Context } from '../context.js';
+import { freshDatabase, log, type Context } from '../context.js';
 import { f, int } from '../format.js';
 import { leastNoisy } from '../least-noisy.js';
-import { createBenchDatabase } from '../pg-util.js';
 import type { SimulatorHandle } from '../simulator-control.js';
 import { exporterRun, medians, type RunRecord } from '../timed-run.js';
 import { profileOnFleetSimulator, profileRuns } from './profile.js';
@@ -70,7 +69,7 @@ async function runThenRerun(ctx: Context, sim: SimulatorHandle, i: number, rows:
     ctx,
     `${LABEL}-${i}`,
     async (n) => {
-      const db = await createBenchDatabase(options.databaseUrl, LABEL, options.keep);
+      const db = await freshDatabase(ctx, LABEL);
       const label = n === 1 ? `${LABEL}-${i}` : `${LABEL}-${i}-try${n}`;
       try {
         return { db, run: await exporterRun(ctx, { label, sim, databaseUrl: db.url, concurrency: c, expectRows: rows, freshDatabase: true }) };

@@ -4,10 +4,9 @@
  */
 import { copyFile, mkdir, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { log, PROFILES_DIR, type Context } from '../context.js';
+import { freshDatabase, log, PROFILES_DIR, type Context } from '../context.js';
 import { summarizeProfile } from '../cpuprofile-summary.js';
 import type { Options } from '../options.js';
-import { createBenchDatabase } from '../pg-util.js';
 import type { SimulatorHandle } from '../simulator-control.js';
 import { exporterRun } from '../timed-run.js';
 import { fleetGroups, withSimulator, type ProfileOutcome, type Scenario } from './scenario.js';
@@ -19,7 +18,7 @@ export function profileOnFleetSimulator(options: Options): boolean {
 
 export async function profileRuns(ctx: Context, sim: SimulatorHandle, rows: number): Promise<ProfileOutcome> {
   const { options } = ctx;
-  const db = await createBenchDatabase(options.databaseUrl, 'profile', options.keep);
+  const db = await freshDatabase(ctx, 'profile');
   const out: ProfileOutcome = { fleet: null, rerun: null, files: [] };
   try {
     for (const which of ['fleet', 'rerun'] as const) {
