@@ -1,8 +1,7 @@
 /**
- * The DWS API simulator as its own process (`node bench/.build/bench/simulator-process.js '<spec>'`),
- * so its CPU is never counted as the exporter's. Builds one SimFleet from several groups (the skewed
- * fleet, which the `simulate` command cannot express) and serves it twice: with the scenario's latency
- * for the exporter, without for the trivial client measuring the simulator's own maximum throughput.
+ * The DWS API simulator as its own process (`node bench/.build/bench/simulator-process.js '<spec>'`), so its
+ * CPU is never counted as the exporter's. One SimFleet from several groups (the skewed fleet, which `simulate`
+ * cannot express), served twice: with latency for the exporter, without for the throughput probe.
  */
 import { EventEmitter, once } from 'node:events';
 import { createWriteStream } from 'node:fs';
