@@ -1,7 +1,7 @@
 /** PostgreSQL helpers for the benchmark: fresh databases, migrations, table statistics. */
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
-import type { RunTotals } from '../src/warehouse/ledger.js';
+import type { RunTotals } from '../src/core/run-outcome.js';
 import { migrate } from '../src/warehouse/migrate.js';
 
 export function withDatabaseName(url: string, name: string): string {
