@@ -1,8 +1,6 @@
 /**
- * Where the exporter's CPU time goes, from a V8 .cpuprofile (node --cpu-prof):
- * self time per function and per area (package, node internal, src folder,
- * GC), and inclusive time of the exporter's own functions.
- *
+ * Where the exporter's CPU time goes, from a V8 .cpuprofile (node --cpu-prof): self time per function
+ * and per area (package, node internal, src folder, GC), inclusive time of the exporter's functions.
  * Standalone: node --import tsx bench/cpuprofile-summary.ts FILE.cpuprofile [top]
  */
 import { readFile } from 'node:fs/promises';

@@ -1,13 +1,7 @@
 /**
- * The DB bound: how fast PostgreSQL alone takes exactly the scenario's rows,
- * the way psql would feed them — one COPY from a file into a staging table,
- * then one INSERT … ON CONFLICT … DO UPDATE … WHERE … IS DISTINCT FROM into
- * the empty target (dws.logical_cluster_tasks created by the exporter's own
- * migrations, indexes and foreign keys included), in one transaction.
- *
- * The file is streamed with pg-copy-streams from a file read stream (what
- * psql's \copy does: read the file, forward the bytes); no per-row work in
- * Node. Timed: BEGIN … COMMIT. Not timed: database creation and migrations.
+ * The DB bound: PostgreSQL alone taking exactly the scenario's rows the way psql would feed them —
+ * one COPY from a file into a staging table, then one INSERT … ON CONFLICT … DO UPDATE … WHERE … IS
+ * DISTINCT FROM into the empty, migrated target — timed BEGIN … COMMIT (not the database's creation).
  */
 import { createReadStream } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
@@ -43,6 +37,7 @@ export async function measureDbBound(url: string, file: string): Promise<DbBound
     await client.query(STAGE_DDL);
     const t0 = performance.now();
     await client.query('BEGIN');
+    // Streamed from a file read stream, as psql's \copy does: no per-row work in Node.
     await pipeline(createReadStream(file, { highWaterMark: 1 << 20 }), client.query(copyFrom('COPY bench_stage FROM STDIN')));
     const t1 = performance.now();
     const inserted = await client.query(INSERT_SQL, [runId]);

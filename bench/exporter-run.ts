@@ -1,12 +1,7 @@
 /**
- * One exporter run as its own process (`node <build>/src/cli.js run --config …`),
- * measured from outside:
- *  - wall time: around the child, spawn to exit (so Node start-up and module
- *    loading are included, as a scheduler would see them);
- *  - CPU (user + system) and peak RSS of the exporter process: GNU time
- *    (`/usr/bin/time -f`) when present, else a preload (bench/measure-child.ts)
- *    that writes process.resourceUsage() at exit.
- * It never runs longer than `timeoutMs` (SIGTERM, then SIGKILL).
+ * One exporter run as its own process (`node <build>/src/cli.js run --config …`), measured from
+ * outside: wall time spawn to exit (start-up included, as a scheduler sees it); CPU and peak RSS of
+ * the exporter process by GNU time, else the measure-child.ts preload. Killed after `timeoutMs`.
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';

@@ -1,9 +1,7 @@
 /**
- * Fallback resource measurement for machines without GNU time: preloaded into
- * the exporter child (`node --import <this file as .js> …`), it writes the
- * process's own `process.resourceUsage()` at exit to $BENCH_MEASURE_FILE as
- * one JSON line: { maxRssKb, userUs, systemUs }. On this machine
- * /usr/bin/time is used instead (see bench/exporter-run.ts).
+ * Resource measurement without GNU time: preloaded into the exporter child (`node --import <this, built>`),
+ * it writes `process.resourceUsage()` at exit to $BENCH_MEASURE_FILE as one JSON line
+ * { maxRssKb, userUs, systemUs }. With /usr/bin/time present, exporter-run.ts uses that instead.
  */
 import { writeFileSync } from 'node:fs';
 

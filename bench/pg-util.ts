@@ -1,6 +1,7 @@
 /** PostgreSQL helpers for the benchmark: fresh databases, migrations, table statistics. */
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
+import type { RunTotals } from '../src/core/run-outcome.js';
 import { migrate } from '../src/warehouse/migrate.js';
 
 export function withDatabaseName(url: string, name: string): string {
@@ -27,10 +28,10 @@ export interface BenchDatabase {
 
 let counter = 0;
 
-/** A fresh database with the exporter's migrations applied (not timed). */
-export async function createBenchDatabase(adminUrl: string, label: string, keep: boolean): Promise<BenchDatabase> {
+/** A fresh database with the exporter's migrations applied (not timed); `clauses` extend its CREATE DATABASE. */
+export async function createBenchDatabase(adminUrl: string, label: string, keep: boolean, clauses = ''): Promise<BenchDatabase> {
   const name = `bench_${label.replace(/[^a-z0-9_]/gi, '_').toLowerCase()}_${process.pid}_${counter++}`;
-  await withClient(adminUrl, (c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).then(() => c.query(`CREATE DATABASE ${name}`)));
+  await withClient(adminUrl, (c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).then(() => c.query(`CREATE DATABASE ${name} ${clauses}`.trim())));
   const url = withDatabaseName(adminUrl, name);
   await withClient(url, (c) => migrate(c).then(() => undefined));
   return {
@@ -129,44 +130,34 @@ export async function settledTupleStats(url: string): Promise<TupleStats & { rea
   });
 }
 
-export interface LedgerRun {
+/** The most recent run in the ledger: the exporter's own totals, plus its status and duration. */
+export interface LedgerRun extends RunTotals {
   readonly status: string;
-  readonly tasksFetched: number;
-  readonly rowsInserted: number;
-  readonly rowsUpdated: number;
-  readonly rowsUnchanged: number;
-  readonly apiRequests: number;
-  readonly apiRetries: number;
-  readonly clustersOk: number;
-  readonly clustersTotal: number;
-  /** finished_at - started_at as the exporter recorded it. */
-  readonly ledgerMs: number;
+  /** finished_at - started_at as the exporter recorded it; null while unfinished. */
+  readonly ledgerMs: number | null;
 }
 
-/** The most recent run in the ledger. */
+/** dws.export_runs column of each total; `satisfies` keeps it in step with RunTotals. */
+const TOTAL_COLUMNS = {
+  clustersOk: 'clusters_ok',
+  clustersIncomplete: 'clusters_incomplete',
+  clustersFailed: 'clusters_failed',
+  tasksFetched: 'tasks_fetched',
+  rowsInserted: 'rows_inserted',
+  rowsUpdated: 'rows_updated',
+  rowsUnchanged: 'rows_unchanged',
+  apiRequests: 'api_requests',
+  apiRetries: 'api_retries',
+} as const satisfies Record<keyof RunTotals, string>;
+
+/** float8 comes back from pg as a JS number (bigint and numeric as strings): the row is a LedgerRun as it is. */
+const LAST_RUN_SQL = `
+  SELECT status, ${Object.entries(TOTAL_COLUMNS).map(([key, column]) => `${column}::float8 AS "${key}"`).join(', ')},
+         (extract(epoch FROM finished_at - started_at) * 1000)::float8 AS "ledgerMs"
+    FROM dws.export_runs ORDER BY run_id DESC LIMIT 1`;
+
 export async function lastRun(url: string): Promise<LedgerRun | null> {
-  return withClient(url, async (c) => {
-    const r = await c.query<Record<string, string>>(
-      `SELECT status, tasks_fetched, rows_inserted, rows_updated, rows_unchanged, api_requests, api_retries,
-              clusters_ok, clusters_total,
-              extract(epoch FROM finished_at - started_at) * 1000 AS ledger_ms
-         FROM dws.export_runs ORDER BY run_id DESC LIMIT 1`,
-    );
-    const row = r.rows[0];
-    if (!row) return null;
-    return {
-      status: String(row.status),
-      tasksFetched: Number(row.tasks_fetched),
-      rowsInserted: Number(row.rows_inserted),
-      rowsUpdated: Number(row.rows_updated),
-      rowsUnchanged: Number(row.rows_unchanged),
-      apiRequests: Number(row.api_requests),
-      apiRetries: Number(row.api_retries),
-      clustersOk: Number(row.clusters_ok),
-      clustersTotal: Number(row.clusters_total),
-      ledgerMs: Number(row.ledger_ms),
-    };
-  });
+  return withClient(url, async (c) => (await c.query<LedgerRun>(LAST_RUN_SQL)).rows[0] ?? null);
 }
 
 export async function countTasks(url: string): Promise<number> {

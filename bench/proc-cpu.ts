@@ -1,9 +1,7 @@
 /**
- * CPU seconds of the processes sharing the machine during a run, read from
- * /proc (Linux only; null elsewhere): the simulator process, the PostgreSQL
- * processes working for the bench database, and the whole machine (to see
- * what other sessions took). On 2 cores, (exporter + simulator + PostgreSQL
- * CPU) ÷ 2 is a floor for the wall time that no amount of concurrency beats.
+ * CPU seconds of the processes sharing the machine during a run, from /proc (Linux; null elsewhere):
+ * the simulator, the PostgreSQL processes working for the bench database, the whole machine (what
+ * other sessions took). On 2 cores, (exporter + simulator + PostgreSQL CPU) ÷ 2 floors the wall time.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import pg from 'pg';

@@ -1,23 +1,7 @@
 /**
- * Bench-only launcher for the DWS API simulator, run as its own process
- * (`node bench/.build/bench/simulator-process.js '<spec JSON>'`), so the
- * simulator's CPU is never counted as the exporter's.
- *
- * The `simulate` CLI command generates one uniform fleet; the benchmark also
- * needs a skewed one (many small clusters and one huge), so this builds a
- * `SimFleet` from several generated groups and serves it twice from the same
- * fleet object:
- *  - `url`: with the scenario's latency, for the exporter;
- *  - `probeUrl`: without latency, for the trivial client that measures the
- *    simulator's own maximum throughput on this machine.
- *
- * Protocol: one JSON line on stdout when listening (`ready`), then it reads
- * commands from stdin, one per line, and answers each with one JSON line:
- *  - `stats`      requests/maxInFlight/byStatus of the latency server since the last `stats`;
- *  - `dump FILE`  writes every task of the fleet as COPY text lines (the exporter's own
- *                 `toTaskRow` + `copyLine`), for the DB bound;
- *  - `quit`       closes both servers and exits.
- * It also exits when stdin closes, so it never outlives the benchmark.
+ * The DWS API simulator as its own process (`node bench/.build/bench/simulator-process.js '<spec>'`), so its
+ * CPU is never counted as the exporter's. One SimFleet from several groups (the skewed fleet, which `simulate`
+ * cannot express), served twice: with latency for the exporter, without for the throughput probe.
  */
 import { EventEmitter, once } from 'node:events';
 import { createWriteStream } from 'node:fs';
@@ -112,6 +96,14 @@ async function dump(fleet: SimFleet, file: string): Promise<DumpReply> {
   return { kind: 'dump', rows, bytes, ms: performance.now() - started };
 }
 
+/**
+ * Protocol: one JSON line on stdout when listening (`ready`), then one command per stdin line, each
+ * answered with one JSON line:
+ *  - `stats`      requests/maxInFlight/byStatus of the latency server since the last `stats`;
+ *  - `dump FILE`  every task of the fleet as COPY text (the exporter's own `toTaskRow` + `copyLine`);
+ *  - `quit`       closes both servers and exits.
+ * It also exits when stdin closes, so it never outlives the benchmark.
+ */
 async function main(): Promise<void> {
   // The simulator's latency timer listens on one shared shutdown AbortSignal per
   // request in flight; with more than 10 in flight Node warns about a "leak"

@@ -2,6 +2,7 @@
  * A small hand-rolled SVG line chart (no dependencies): log2 x axis
  * (concurrency), log10 y axis (seconds), one polyline per series.
  */
+import { wrap } from './format.js';
 
 export interface Series {
   readonly label: string;
@@ -27,21 +28,6 @@ const M = { left: 78, right: 220, top: 64, bottom: 64 };
 
 function esc(text: string): string {
   return text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;').replaceAll('"', '&quot;');
-}
-
-function wrap(text: string, width: number): string[] {
-  const lines: string[] = [];
-  let line = '';
-  for (const word of text.split(' ')) {
-    if (line && line.length + 1 + word.length > width) {
-      lines.push(line);
-      line = word;
-    } else {
-      line = line ? `${line} ${word}` : word;
-    }
-  }
-  if (line) lines.push(line);
-  return lines;
 }
 
 function fmt(value: number): string {

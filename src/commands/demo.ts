@@ -64,7 +64,8 @@ export async function demoCommand(options: DemoOptions, out: (line: string) => v
     const shutdown = installShutdown(config.shutdownGraceMs, logger);
     try {
       const report = await runExportSession({
-        env,
+        // The simulator is on loopback in this process: never through a proxy.
+        env: { ...env, proxy: undefined },
         config,
         credentials: DEMO_CREDENTIALS,
         migrate: true,

@@ -11,6 +11,7 @@ import { SINGLE_SHARD, selectShard, type ShardSpec } from '../plan/shard.js';
 import type { Logger } from '../core/logger.js';
 import { createAuthorizer } from '../source/auth/authorizer.js';
 import type { ClusterRef } from '../plan/cluster-ref.js';
+import { describeProxy } from '../source/dispatcher.js';
 import { createDwsClient } from '../source/dws-client.js';
 import { createHttpClient, httpClientOptions } from '../source/http-client.js';
 import { lastListedClusters, recordClusters } from '../warehouse/clusters.js';
@@ -49,8 +50,9 @@ export async function runExportSession(input: ExportSessionInput): Promise<RunRe
     const database = await openDatabase(target.url, { maxConnections: Math.min(config.concurrency, 16) + 1 + config.writers });
     try {
       await prepareSchema(database, input.migrate, logger);
-      const http = createHttpClient(httpClientOptions(config));
-      const authorizer = createAuthorizer(input.credentials, { onWarning: (message) => logger.warn(message) });
+      logProxy(logger, env);
+      const http = createHttpClient(httpClientOptions(config, env.proxy));
+      const authorizer = createAuthorizer(input.credentials, { onWarning: (message) => logger.warn(message), proxy: env.proxy });
       try {
         const dws = createDwsClient(http, authorizer);
         const { clusters, inventory } = await planClusters(config, {
@@ -91,4 +93,10 @@ export async function runExportSession(input: ExportSessionInput): Promise<RunRe
   } finally {
     await target.release();
   }
+}
+
+/** Once per run: the proxy in use (credentials masked), so a 407 or a tunnel refusal is easy to place. */
+export function logProxy(logger: Logger, env: ExporterEnv): void {
+  const proxy = describeProxy(env.proxy);
+  if (proxy) logger.info({ proxy }, 'DWS API and IAM requests go through an HTTP proxy (the metadata service never does)');
 }

@@ -49,7 +49,8 @@ export async function runCommand(options: RunCommandOptions, out: (line: string)
   const json = options.output === 'json';
   // With --output json, stdout carries the document alone.
   const announce = json ? (line: string): void => void process.stderr.write(`${line}\n`) : out;
-  const progress = createProgress(process.stderr, progressWanted(process.stderr));
+  // Replaced inside the try, where a bad DWS_EXPORTER_PROGRESS is reported like any config error.
+  let progress = createProgress(process.stderr, false);
   let logger: Logger | undefined;
   let apiResponses: ApiResponseCounter | undefined;
   let planned: readonly ClusterRef[] | null = null;
@@ -79,6 +80,7 @@ export async function runCommand(options: RunCommandOptions, out: (line: string)
   };
   try {
     const env = readEnv();
+    progress = createProgress(process.stderr, progressWanted(process.stderr));
     logger = createLogger(env.logLevel, progress.enabled ? progress.sink : undefined, progress.enabled ? { format: logFormatFor() } : {});
     pushTarget = pushTargetFromEnv(process.env, shard.index);
     if (pushTarget && !/^https?:\/\/[^/]/.test(pushTarget.url)) {

@@ -12,6 +12,24 @@ const blankToUndefined = (value: unknown): unknown =>
   typeof value === 'string' && value.trim() === '' ? undefined : value;
 const optionalString = z.preprocess(blankToUndefined, z.string().optional());
 
+/** http(s)://[user:password@]host[:port]; the value is never echoed (it may hold a password). */
+function isProxyUrl(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname !== '';
+  } catch {
+    return false;
+  }
+}
+const proxyUrl = z.preprocess(
+  blankToUndefined,
+  z
+    .string()
+    .trim()
+    .refine(isProxyUrl, 'must be an http:// or https:// proxy URL such as http://proxy.example.com:3128 (with credentials: http://user:password@proxy.example.com:3128)')
+    .optional(),
+);
+
 const envSchema = z.object({
   DATABASE_URL: z.preprocess(
     blankToUndefined,
@@ -35,6 +53,13 @@ const envSchema = z.object({
   DWS_IAM_PASSWORD: optionalString,
   DWS_IAM_PASSWORD_FILE: optionalString,
   LOG_LEVEL: z.preprocess(blankToUndefined, z.enum(LOG_LEVELS).default('info')),
+  // Egress proxy, as curl and undici's EnvHttpProxyAgent read it: lower case wins.
+  http_proxy: proxyUrl,
+  HTTP_PROXY: proxyUrl,
+  https_proxy: proxyUrl,
+  HTTPS_PROXY: proxyUrl,
+  no_proxy: optionalString,
+  NO_PROXY: optionalString,
 });
 
 /** A secret given as a value, or as a file (named by `variable`) read when used. */
@@ -75,6 +100,18 @@ export type Credentials =
       readonly iamEndpoints: Readonly<Record<string, string>>;
     };
 
+/**
+ * The egress proxy for the DWS API and IAM (never the metadata service):
+ * `httpsProxy` for https:// URLs (falling back to `httpProxy`), `httpProxy`
+ * for http:// ones, except hosts listed in `noProxy` (comma or space
+ * separated names, `.domain` or `*.domain` suffixes, optional `:port`, or `*`).
+ */
+export interface ProxyEnv {
+  readonly httpProxy: string | undefined;
+  readonly httpsProxy: string | undefined;
+  readonly noProxy: string | undefined;
+}
+
 export interface ExporterEnv {
   readonly databaseUrl: string | undefined;
   readonly configPath: string | undefined;
@@ -84,6 +121,8 @@ export interface ExporterEnv {
   readonly credentials: Credentials | undefined;
   /** DWS_IAM_PASSWORD or DWS_IAM_PASSWORD_FILE, for config `auth.iam`. */
   readonly iamPassword?: SecretSource | undefined;
+  /** HTTP(S)_PROXY / NO_PROXY; absent: every request goes direct. */
+  readonly proxy?: ProxyEnv;
 }
 
 export const DEFAULT_DATA_DIR = '.dws-exporter';
@@ -102,6 +141,11 @@ export function readEnv(env: NodeJS.ProcessEnv = process.env): ExporterEnv {
     logLevel: e.LOG_LEVEL,
     credentials: credentialsFrom(e),
     iamPassword: secretFrom(e, 'DWS_IAM_PASSWORD'),
+    proxy: {
+      httpProxy: e.http_proxy ?? e.HTTP_PROXY,
+      httpsProxy: e.https_proxy ?? e.HTTPS_PROXY,
+      noProxy: e.no_proxy ?? e.NO_PROXY,
+    },
   };
 }
 

@@ -1,7 +1,13 @@
-/** Reads and validates the JSON config file: every error names the file and the key. */
+/**
+ * Reads and validates the config file: JSON, where // and /* comments are
+ * allowed (as editors allow with "$schema"); every error names the file and
+ * the place, a line and column for syntax, a key path for content.
+ */
 import { readFile } from 'node:fs/promises';
+import { parse, printParseErrorCode, type ParseError } from 'jsonc-parser';
 import type { z } from 'zod';
 import { ConfigError } from '../core/errors.js';
+import { closestKey, keysAt } from './key-suggestion.js';
 import { configSchema, resolveConfig, type ExporterConfig } from './schema.js';
 
 export async function loadConfigFile(path: string): Promise<ExporterConfig> {
@@ -12,13 +18,37 @@ export async function loadConfigFile(path: string): Promise<ExporterConfig> {
     const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : String(error);
     throw new ConfigError(`cannot read the config file (${reason})`, path);
   }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (error) {
-    throw new ConfigError(`not valid JSON: ${(error as Error).message}`, path);
-  }
-  return parseConfig(json, path);
+  return parseConfigText(text, path);
+}
+
+/** A config file's text (JSON with comments) → the validated config; `source` names it in errors. */
+export function parseConfigText(text: string, source: string): ExporterConfig {
+  return parseConfig(parseJsonWithComments(text, source), source);
+}
+
+const SYNTAX_HINTS: Readonly<Record<string, string>> = {
+  CommaExpected: 'expected a comma',
+  ColonExpected: 'expected a colon',
+  PropertyNameExpected: 'expected a key in double quotes',
+  ValueExpected: 'expected a value',
+  CloseBraceExpected: 'expected "}"',
+  CloseBracketExpected: 'expected "]"',
+  EndOfFileExpected: 'expected the end of the file',
+  InvalidSymbol: 'unexpected character',
+  UnexpectedEndOfString: 'a string is not closed',
+  UnexpectedEndOfComment: 'a comment is not closed',
+};
+
+function parseJsonWithComments(text: string, path: string): unknown {
+  const errors: ParseError[] = [];
+  const json: unknown = parse(text, errors, { allowTrailingComma: false, disallowComments: false });
+  const first = errors[0];
+  if (!first) return json;
+  const before = text.slice(0, first.offset).split('\n');
+  const line = before.length;
+  const column = (before[before.length - 1] ?? '').length + 1;
+  const code = printParseErrorCode(first.error);
+  throw new ConfigError(`not valid JSON at line ${line}, column ${column}: ${SYNTAX_HINTS[code] ?? code}`, path);
 }
 
 export function parseConfig(json: unknown, source: string): ExporterConfig {
@@ -27,14 +57,23 @@ export function parseConfig(json: unknown, source: string): ExporterConfig {
   return resolveConfig(parsed.data);
 }
 
+function formatPath(path: readonly PropertyKey[]): string {
+  const text = path.reduce<string>(
+    (acc, key) => (typeof key === 'number' ? `${acc}[${key}]` : acc ? `${acc}.${String(key)}` : String(key)),
+    '',
+  );
+  return text || '(top level)';
+}
+
 function formatIssues(issues: readonly z.core.$ZodIssue[]): string {
   return issues
-    .map((issue) => {
-      const path = issue.path.reduce<string>(
-        (acc, key) => (typeof key === 'number' ? `${acc}[${key}]` : acc ? `${acc}.${String(key)}` : String(key)),
-        '',
-      );
-      return `${path || '(top level)'}: ${issue.message}`;
+    .flatMap((issue) => {
+      if (issue.code !== 'unrecognized_keys') return [`${formatPath(issue.path)}: ${issue.message}`];
+      const known = keysAt(configSchema, issue.path);
+      return issue.keys.map((key) => {
+        const suggestion = closestKey(key, known);
+        return `${formatPath(issue.path)}: unknown key ${JSON.stringify(key)}${suggestion ? ` (did you mean ${JSON.stringify(suggestion)}?)` : ''}`;
+      });
     })
     .join('; ');
 }

@@ -1,129 +1,73 @@
 /**
- * The one schema for the config file. Every key here is documented in the
- * README's configuration reference; unknown keys are refused so a typo never
- * silently falls back to a default.
+ * The one schema for the config file: defaults, limits and each key's
+ * description (shown by editors through the generated JSON Schema). Unknown
+ * keys are refused, so a typo never silently falls back to a default.
  */
 import { IANAZone } from 'luxon';
 import { z } from 'zod';
-import { dwsEndpointForRegion, isRegionId, regionOfEndpoint } from './regions.js';
-
-const endpointSchema = z
-  .string()
-  .trim()
-  .refine((value) => {
-    try {
-      const url = new URL(value);
-      // Checked on the text: new URL('https://h?').search is '' and would let a bare '?' through.
-      return (url.protocol === 'https:' || url.protocol === 'http:') && !/[?#]/.test(value);
-    } catch {
-      return false;
-    }
-  }, 'must be an http(s) URL without query, e.g. "https://dws.cn-north-4.myhuaweicloud.com"')
-  .transform((value) => value.replace(/\/+$/, ''));
-
-// Ids go into URL paths: refuse anything that could change the path.
-const idSchema = (what: string) =>
-  z
-    .string()
-    .trim()
-    .regex(/^[A-Za-z0-9][A-Za-z0-9_-]*$/, `${what} may contain only letters, digits, "-" and "_"`);
-
-const regionSchema = z
-  .string()
-  .trim()
-  .refine(isRegionId, 'must be a Huawei Cloud region id such as "cn-north-4" or "eu-west-101"');
-
-// A cluster id, or a cluster name where "*" matches any run of characters.
-const clusterPatternSchema = z.string().trim().min(1, 'must not be empty');
-
-/**
- * A list of ids exports exactly those (no API call to list them); "all" or
- * include/exclude discovers the project's clusters with ListClusters first.
- */
-const clustersSchema = z.union(
-  [
-    z.literal('all'),
-    z.array(idSchema('cluster id')).min(1, 'list at least one cluster id'),
-    z.strictObject({
-      include: z.array(clusterPatternSchema).min(1, 'list at least one cluster id or name, or leave "include" out').optional(),
-      exclude: z.array(clusterPatternSchema).default([]),
-    }),
-  ],
-  { error: 'must be "all", a list of cluster ids, or {"include": [...], "exclude": [...]} of cluster ids or names' },
-);
-
-const projectSchema = z.strictObject({
-  projectId: idSchema('projectId'),
-  endpoint: endpointSchema.optional(),
-  region: regionSchema.optional(),
-  clusters: clustersSchema,
-});
-
-/** Where credentials come from when the environment names none (see src/source/auth/resolve-credentials.ts). */
-const authSchema = z
-  .strictObject({
-    // Present (even as {}) = use the ECS/CCE metadata service's temporary AK/SK.
-    metadata: z
-      .strictObject({ url: endpointSchema.default('http://169.254.169.254') })
-      .optional(),
-    // Present = obtain IAM tokens with user/password (password from DWS_IAM_PASSWORD[_FILE]).
-    iam: z
-      .strictObject({
-        domainName: z.string().trim().min(1, 'the account (domain) name is required'),
-        userName: z.string().trim().min(1, 'the IAM user name is required'),
-        // Default: https://iam.{region}.myhuaweicloud.com per project region.
-        endpoint: endpointSchema.optional(),
-      })
-      .optional(),
-  })
-  .prefault({});
+import { authSchema, clustersSchema, endpointSchema, projectSchema, regionSchema } from './project-schema.js';
+import { dwsEndpointForRegion, regionOfEndpoint } from './regions.js';
 
 export const configSchema = z
   .strictObject({
-    endpoint: endpointSchema.optional(),
+    $schema: z.string().optional().describe('The JSON Schema of this file, for editors (ignored by the exporter).'),
+    endpoint: endpointSchema.optional().describe('DWS endpoint for projects that set neither "endpoint" nor "region".'),
     region: regionSchema.optional(),
-    projects: z.array(projectSchema).min(1, 'configure at least one project'),
-    concurrency: z.int().min(1).max(256).default(8),
-    pageSize: z.int().min(1).max(1000).default(100),
+    projects: z.array(projectSchema).min(1, 'configure at least one project').describe('The projects to export, each with its clusters.'),
+    concurrency: z.int().min(1).max(256).default(8).describe('Clusters exported at once.'),
+    pageSize: z.int().min(1).max(1000).default(100).describe('Tasks asked for per page ("limit"); servers may cap it.'),
     sourceTimeZone: z
       .string()
       .default('UTC')
-      .refine((zone) => IANAZone.isValidZone(zone), 'must be an IANA time zone such as "UTC" or "Asia/Shanghai"'),
-    offsetMode: z.enum(['auto', 'rows', 'pages']).default('auto'),
-    orderBy: z.string().min(1).nullable().default('startTime'),
+      .refine((zone) => IANAZone.isValidZone(zone), 'must be an IANA time zone such as "UTC" or "Asia/Shanghai"')
+      .describe('IANA time zone the API\'s zone-less start/end times are read in.'),
+    offsetMode: z
+      .enum(['auto', 'rows', 'pages'])
+      .default('auto')
+      .describe('What "offset" counts: detected per endpoint (auto), rows, or pages (as documented).'),
+    orderBy: z.string().min(1).nullable().default('startTime').describe('"order_by" sent with ASC; null sends none.'),
     filters: z
       .strictObject({
-        logicalClusterName: z.string().min(1).nullable().default(null),
-        type: z.string().min(1).nullable().default(null),
+        logicalClusterName: z.string().min(1).nullable().default(null).describe('Only tasks of this logical cluster.'),
+        type: z.string().min(1).nullable().default(null).describe('Only tasks of this type, e.g. "Expand".'),
       })
-      .prefault({}),
-    batchSize: z.int().min(1).max(100_000).default(5000),
-    // A batch is written when it reaches batchSize rows or this long after its first row.
-    batchMaxDelayMs: z.int().min(0).max(60_000).default(200),
-    loader: z.enum(['auto', 'copy', 'insert']).default('auto'),
-    // Batches written at once: the database merges one while the next is copied in.
-    writers: z.int().min(1).max(8).default(2),
-    pageConcurrency: z.int().min(1).max(64).default(4),
+      .prefault({})
+      .describe('API-side filters (stored rows are the filtered tasks only).'),
+    batchSize: z.int().min(1).max(100_000).default(5000).describe('Rows per database write (one transaction).'),
+    batchMaxDelayMs: z.int().min(0).max(60_000).default(200).describe('A batch is written this long after its first row at the latest.'),
+    loader: z
+      .enum(['auto', 'copy', 'insert'])
+      .default('auto')
+      .describe('COPY into a staging table, INSERT … unnest, or auto (COPY for larger batches).'),
+    writers: z.int().min(1).max(8).default(2).describe('Batches written at once: the database merges one while the next is copied in.'),
+    pageConcurrency: z.int().min(1).max(64).default(4).describe("Pages of one cluster fetched at once once its count is known."),
     http: z
       .strictObject({
-        timeoutMs: z.int().min(100).max(600_000).default(30_000),
-        maxRetries: z.int().min(0).max(20).default(4),
-        retryMinDelayMs: z.int().min(0).max(60_000).default(500),
-        retryMaxDelayMs: z.int().min(0).max(600_000).default(20_000),
+        timeoutMs: z.int().min(100).max(600_000).default(30_000).describe('Per request: connect, headers and body.'),
+        maxRetries: z.int().min(0).max(20).default(4).describe('Retries after 429, 5xx and network errors (never after 401/403).'),
+        retryMinDelayMs: z.int().min(0).max(60_000).default(500).describe('First backoff ceiling (exponential, full jitter).'),
+        retryMaxDelayMs: z.int().min(0).max(600_000).default(20_000).describe('Largest backoff, and the longest Retry-After honoured.'),
         // The gateway's default quota is ~200 requests/s per API, shared with
         // everything else the account runs: stay well below it.
-        maxRequestsPerSecond: z.number().positive().max(10_000).default(100),
-        maxInFlight: z.int().min(1).max(1024).default(64),
+        maxRequestsPerSecond: z.number().positive().max(10_000).default(100).describe('Request budget over the whole run, retries included.'),
+        maxInFlight: z.int().min(1).max(1024).default(64).describe('Requests in flight over the whole run.'),
       })
-      .prefault({}),
+      .prefault({})
+      .describe('The DWS API client.'),
     database: z
       .strictObject({
-        reconnectAttempts: z.int().min(0).max(100).default(5),
-        reconnectDelayMs: z.int().min(0).max(120_000).default(2000),
+        reconnectAttempts: z.int().min(0).max(100).default(5).describe('Retries of a write after the connection was lost.'),
+        reconnectDelayMs: z.int().min(0).max(120_000).default(2000).describe('Delay before the first such retry (grows linearly).'),
       })
-      .prefault({}),
+      .prefault({})
+      .describe('The warehouse connection.'),
     // Below Kubernetes' default terminationGracePeriodSeconds (30 s).
-    shutdownGraceMs: z.int().min(0).max(600_000).default(20_000),
+    shutdownGraceMs: z
+      .int()
+      .min(0)
+      .max(600_000)
+      .default(20_000)
+      .describe('After SIGTERM/SIGINT: time to store what was fetched before exiting.'),
     auth: authSchema,
   })
   .superRefine((config, ctx) => {
@@ -195,13 +139,13 @@ export interface AuthConfig {
 }
 
 /** The validated config, with each project's endpoint and region resolved. */
-export interface ExporterConfig extends Omit<Readonly<ParsedConfig>, 'projects' | 'endpoint' | 'region' | 'auth'> {
+export interface ExporterConfig extends Omit<Readonly<ParsedConfig>, '$schema' | 'projects' | 'endpoint' | 'region' | 'auth'> {
   readonly projects: readonly ProjectConfig[];
   readonly auth: AuthConfig;
 }
 
 export function resolveConfig(parsed: ParsedConfig): ExporterConfig {
-  const { endpoint, region, projects, auth, ...rest } = parsed;
+  const { $schema: _schema, endpoint, region, projects, auth, ...rest } = parsed;
   return {
     ...rest,
     auth: {

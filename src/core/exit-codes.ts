@@ -28,6 +28,19 @@ export const ExitCode = {
 
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
 
+/** A few words per exit code, for --help and metric descriptions. */
+export const EXIT_CODE_MEANINGS: Readonly<Record<ExitCodeValue, string>> = {
+  [ExitCode.OK]: 'ok',
+  [ExitCode.INTERNAL]: 'internal error',
+  [ExitCode.USAGE_OR_CONFIG]: 'usage/config',
+  [ExitCode.PARTIAL]: 'partial',
+  [ExitCode.FAILED]: 'failed',
+  [ExitCode.DATABASE]: 'database',
+  [ExitCode.AUTH]: 'auth',
+  [ExitCode.INTERRUPTED_SIGINT]: 'interrupted (SIGINT)',
+  [ExitCode.INTERRUPTED_SIGTERM]: 'interrupted (SIGTERM)',
+};
+
 export function exitCodeForError(error: unknown): ExitCodeValue {
   return error instanceof ExporterError ? exitCodeForCode(error.code) : ExitCode.INTERNAL;
 }

@@ -1,17 +1,11 @@
 /**
- * Logs on stderr (stdout is for the run's report): one JSON object per line
- * (pino) for log collectors, or a short human-readable line when stderr is a
- * terminal. Anything that could carry a secret is redacted by path, as a
- * second line of defence: the code never logs headers or credentials in the
- * first place. Redaction happens before formatting, so both formats are
- * covered (test/unit/core/logger.test.ts).
- *
- * The terminal format is a small formatter here rather than pino-pretty: no
- * extra production dependencies in the image, no transport worker thread, and
- * it writes through the same sink as the progress bar (see progress.ts), so
- * log lines and the bar never interleave.
+ * Logs on stderr (stdout is for the run's report): JSON lines (pino) for log
+ * collectors, or a short readable line on a terminal. Secrets are redacted by
+ * path before formatting, as a second line of defence: the code never logs
+ * headers or credentials in the first place.
  */
 import pino, { type Logger } from 'pino';
+import { ConfigError } from './errors.js';
 
 export type { Logger };
 
@@ -62,6 +56,9 @@ export function logFormatFor(
 ): LogFormat {
   const forced = env.LOG_FORMAT?.trim().toLowerCase();
   if (forced === 'json' || forced === 'pretty') return forced;
+  if (forced !== undefined && forced !== '') {
+    throw new ConfigError(`LOG_FORMAT must be "json" or "pretty" (or unset: pretty on a terminal, JSON otherwise), not ${JSON.stringify(env.LOG_FORMAT)}`, 'env');
+  }
   return stream.isTTY === true ? 'pretty' : 'json';
 }
 
@@ -86,7 +83,11 @@ export function createLogger(
   );
 }
 
-/** Wraps a sink: each JSON line pino writes becomes one readable line. */
+/**
+ * Wraps a sink: each JSON line pino writes becomes one readable line. Not
+ * pino-pretty: no worker thread or extra dependency, and it writes through the
+ * progress bar's sink, so log lines and the bar never interleave.
+ */
 export function prettyStream(sink: pino.DestinationStream, color: boolean): pino.DestinationStream {
   return {
     write(chunk: string): void {

@@ -1,11 +1,8 @@
 /**
- * Sharding a fleet over several pods (a Kubernetes Indexed Job): shard I of N
- * exports the clusters whose stable hash is I modulo N. Pure: the same
- * cluster id lands on the same shard on every machine, in every Node
- * version, and in SQL (see `SHARD_SQL`), so an operator can check which pod
- * owns a cluster:
- *
- *   shard = first 48 bits of SHA-256(UTF-8 cluster id), as an unsigned integer, mod N
+ * Sharding a fleet over the pods of an Indexed Job: shard = first 48 bits of
+ * SHA-256(UTF-8 cluster id), unsigned, mod N. The same on every machine and
+ * Node version, and in SQL (`SHARD_SQL`), so an operator can check which pod
+ * owns a cluster.
  */
 import { createHash } from 'node:crypto';
 import { UsageError } from '../core/errors.js';

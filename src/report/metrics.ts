@@ -72,7 +72,7 @@ export interface ApiResponseCounter {
 }
 
 interface UndiciRequestMessage {
-  readonly request: { readonly origin?: unknown };
+  readonly request: { readonly origin?: unknown; readonly path?: unknown };
   readonly response?: { readonly statusCode?: unknown };
 }
 
@@ -86,9 +86,11 @@ export function watchApiResponses(endpoints: readonly string[]): ApiResponseCoun
   let sent = 0;
   const ours = (message: UndiciRequestMessage): boolean => {
     if (origins.size === 0) return true;
-    const origin = message.request.origin;
+    const { origin, path } = message.request;
+    // Through an HTTP proxy (absolute-form) a request goes to the proxy's origin, with the full URL as its path.
+    const target = typeof path === 'string' && /^https?:\/\//.test(path) ? path : origin;
     try {
-      return origin !== undefined && origins.has(new URL(String(origin)).origin);
+      return target !== undefined && origins.has(new URL(String(target)).origin);
     } catch {
       return false;
     }

@@ -1,13 +1,12 @@
 /**
- * A one-line progress bar on stderr while a run goes, for people at a
- * terminal: clusters done/total, failures, rows stored, API requests per
- * second, ETA. Silent unless stderr is a terminal, and never in CI or a pod
- * (CI / KUBERNETES_SERVICE_HOST set, or DWS_EXPORTER_PROGRESS=off).
- *
- * Log lines go through `sink` while the bar is shown: the bar is cleared,
+ * A one-line progress bar on stderr for people at a terminal (never in CI or
+ * a pod). Log lines go through `sink` while it is shown: the bar is cleared,
  * the line written, the bar redrawn, so the two never interleave.
  */
 import type pino from 'pino';
+import { ConfigError } from '../core/errors.js';
+
+const PROGRESS_SETTINGS: readonly string[] = ['on', 'off', '1', '0', 'true', 'false'];
 
 export interface ProgressCounts {
   readonly clustersTotal: number;
@@ -58,6 +57,12 @@ export function progressWanted(
   env: Readonly<Record<string, string | undefined>> = process.env,
 ): boolean {
   const setting = env.DWS_EXPORTER_PROGRESS?.trim().toLowerCase();
+  if (setting !== undefined && setting !== '' && !PROGRESS_SETTINGS.includes(setting)) {
+    throw new ConfigError(
+      `DWS_EXPORTER_PROGRESS must be one of ${PROGRESS_SETTINGS.join(', ')} (or unset: on at a terminal outside CI and pods), not ${JSON.stringify(env.DWS_EXPORTER_PROGRESS)}`,
+      'env',
+    );
+  }
   if (setting === 'off' || setting === '0' || setting === 'false') return false;
   if (stream.isTTY !== true) return false;
   if (setting === 'on' || setting === '1' || setting === 'true') return true;

@@ -1,10 +1,8 @@
 /**
- * Fault injection for the simulator's tasks endpoint: what a real gateway and
- * a real DWS service do to a nightly job. Two kinds, freely combined:
- * - per-request probabilities (seeded, so a failing soak run replays), and
- * - deterministic schedules (every Nth request, a burst of 429s),
- * plus page anomalies applied to successful answers (lying count, repeated
- * rows, short or empty pages, ignored offset, tasks appended mid-walk).
+ * Fault injection for the simulator's tasks endpoint, what a real gateway and
+ * service do to a nightly job: seeded per-request probabilities (a failing
+ * soak replays), deterministic schedules, and page anomalies on successful
+ * answers (lying count, repeated rows, short pages, ignored offset, drift).
  */
 import type { SimCluster, SimFleet, SimTask } from './fleet.js';
 import { seededRandom } from './random.js';

@@ -1,10 +1,8 @@
 /**
- * The ECS/CCE metadata service's temporary credentials
- * (`GET /openstack/latest/securitykey`) for a node with an agency: a
- * temporary AK/SK + security token registered in the shared SimIdentities.
- * Like the real service it hands out the next credential once the current
- * one has less than `overlapMs` left, while the old one stays valid until it
- * expires. Optionally requires a session token (`PUT /meta-data/latest/api/token`).
+ * The metadata service's temporary credentials (`GET /openstack/latest/securitykey`)
+ * for a node with an agency, registered in the shared SimIdentities. Like the
+ * real service it hands out the next one when the current one has less than
+ * `overlapMs` left; optionally requires a session token.
  */
 import { randomBytes } from 'node:crypto';
 import { isoMicros, type SimIdentities } from './identity.js';

@@ -1,16 +1,13 @@
 /**
- * The DWS API simulator: a real HTTP server on loopback that answers the two
- * endpoints the exporter uses, with the documented ambiguities (offset as rows
- * or pages, silent page-size cap), gateway auth and injectable faults. It is
- * part of the product: demo, integration tests and benchmark all run against
- * it, so it is built for thousands of requests per second (sorted views are
- * cached per cluster, latency is a timer, keep-alive stays on). This module
- * owns the HTTP lifecycle and routing; what each endpoint answers lives in
- * endpoints.ts, the reply shapes in replies.ts.
+ * The DWS API simulator's HTTP server: loopback, the two endpoints the
+ * exporter uses with the documented ambiguities, gateway auth and injectable
+ * faults, fast enough for the benchmark. Routing and lifecycle here; answers
+ * in endpoints.ts, reply shapes in replies.ts.
  */
 import { randomBytes } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { listClusters, listTasks, type TasksContext } from './endpoints.js';
@@ -33,7 +30,7 @@ export interface SimulatorStats {
 }
 
 export interface Simulator {
-  /** `http://127.0.0.1:<port>`, no trailing slash. */
+  /** `http://127.0.0.1:<port>` (`https://` with `tls`), no trailing slash. */
   readonly url: string;
   /** Live counters, mutated in place. */
   readonly stats: SimulatorStats;
@@ -149,7 +146,8 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
     }
   };
 
-  const server = createServer((req, res) => void handle(req, res));
+  const listener = (req: IncomingMessage, res: ServerResponse): void => void handle(req, res);
+  const server = options.tls ? createTlsServer({ key: options.tls.key, cert: options.tls.cert }, listener) : createServer(listener);
   const host = options.host ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -162,7 +160,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
   let closing: Promise<void> | undefined;
 
   return {
-    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
+    url: `${options.tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`,
     stats,
     options,
     faults: injector?.counters,

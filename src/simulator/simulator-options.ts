@@ -22,6 +22,8 @@ export interface SimulatorOptions {
   readonly pageSizeCap?: number;
   /** Added before answering each request. Default 0. */
   readonly latencyMs?: number;
+  /** Serve HTTPS with this key and certificate chain (PEM), as a gateway or a TLS-inspecting proxy would. Default: HTTP. */
+  readonly tls?: { readonly key: string; readonly cert: string };
   /** Injected faults on the tasks endpoint (src/simulator/faults.ts). */
   readonly faults?: FaultSpec;
   /** Absent, or with neither field: every request is accepted. */

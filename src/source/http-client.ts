@@ -1,15 +1,19 @@
 /**
- * One undici Agent for the whole run: keep-alive connections sized to the
- * concurrency, timeouts, and two interceptors: the run's API budget (requests
- * per second, every attempt counted, retries included) and undici's retry
- * interceptor with our retry decision. A global cap on requests in flight
- * holds across all endpoints. Returns the body as text: the caller validates
- * it (a proxy's HTML error page must become a clear error, not a stack trace).
+ * One undici dispatcher for the whole run (direct, or through the egress
+ * proxy: see dispatcher.ts): keep-alive connections sized to the concurrency,
+ * timeouts, and two interceptors: the run's API budget (requests per second,
+ * every attempt counted, retries included) and undici's retry interceptor
+ * with our retry decision. A global cap on requests in flight holds across
+ * all endpoints. Returns the body as text: the caller validates it (a proxy's
+ * HTML error page must become a clear error, not a stack trace).
  */
 import pLimit from 'p-limit';
 import pThrottle from 'p-throttle';
-import { Agent, interceptors, type Dispatcher } from 'undici';
+import { interceptors, type Dispatcher } from 'undici';
+import type { ProxyEnv } from '../config/env.js';
 import type { ExporterConfig } from '../config/schema.js';
+import { createDispatcher, usesProxy } from './dispatcher.js';
+import { withNetworkHint } from './network-hint.js';
 import { makeRetryCallback, type RetryEvent, type RetryPolicy } from './retry-policy.js';
 
 export interface HttpClientOptions {
@@ -21,11 +25,14 @@ export interface HttpClientOptions {
   readonly maxRequestsPerSecond: number;
   /** Requests in flight over the whole run, all endpoints together. */
   readonly maxInFlight: number;
+  /** HTTP(S)_PROXY / NO_PROXY; absent: direct. */
+  readonly proxy?: ProxyEnv | undefined;
 }
 
-/** What a run's config sets: one place for `run` and `discover`. */
-export function httpClientOptions(config: Pick<ExporterConfig, 'concurrency' | 'http'>): HttpClientOptions {
+/** What a run's config and environment set: one place for `run` and `discover`. */
+export function httpClientOptions(config: Pick<ExporterConfig, 'concurrency' | 'http'>, proxy?: ProxyEnv): HttpClientOptions {
   return {
+    proxy,
     connections: config.concurrency,
     timeoutMs: config.http.timeoutMs,
     maxRequestsPerSecond: config.http.maxRequestsPerSecond,
@@ -71,13 +78,8 @@ function apiBudget(perSecond: number): Dispatcher.DispatcherComposeInterceptor {
 }
 
 export function createHttpClient(options: HttpClientOptions): HttpClient {
-  const agent = new Agent({
-    connections: options.connections,
-    keepAliveTimeout: 30_000,
-    connectTimeout: Math.min(options.timeoutMs, 10_000),
-    headersTimeout: options.timeoutMs,
-    bodyTimeout: options.timeoutMs,
-  });
+  const agent = createDispatcher(options, options.proxy);
+  const proxied = usesProxy(options.proxy);
   // compose(a, b): b is outermost, so every retry attempt passes the budget.
   const dispatcher = agent.compose(
     apiBudget(options.maxRequestsPerSecond),
@@ -105,9 +107,13 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
           // Per request, so each cluster counts its own retries.
           retryOptions: { retry: makeRetryCallback(options.retry, onRetry, Math.random, signal) },
         };
-        const response = await dispatcher.request(requestOptions);
-        const body = await response.body.text();
-        return { status: response.statusCode, headers: response.headers, body };
+        try {
+          const response = await dispatcher.request(requestOptions);
+          const body = await response.body.text();
+          return { status: response.statusCode, headers: response.headers, body };
+        } catch (error) {
+          throw withNetworkHint(error, proxied);
+        }
       });
     },
     async close() {

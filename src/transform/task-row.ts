@@ -4,7 +4,7 @@
  * counted and visible instead of being dropped.
  */
 import type { RawTask } from '../source/task-page.js';
-import { parseApiTime } from './parse-time.js';
+import { parseApiTime, type EpochMicros } from './parse-time.js';
 
 export interface TaskRow {
   readonly projectId: string;
@@ -13,9 +13,10 @@ export interface TaskRow {
   readonly logicalClusterName: string;
   readonly taskType: string;
   readonly startTimeRaw: string;
-  readonly startTime: Date | null;
+  /** Microsecond instants: PostgreSQL keeps microseconds, a Date only milliseconds. */
+  readonly startTime: EpochMicros | null;
   readonly endTimeRaw: string | null;
-  readonly endTime: Date | null;
+  readonly endTime: EpochMicros | null;
   readonly durationSeconds: number | null;
   readonly result: string | null;
   readonly log: string | null;
@@ -83,17 +84,16 @@ export function toTaskRow(task: RawTask, context: RowContext): TaskRow {
   if (taskType === null) issues.push('type_missing');
   if (startTimeRaw === null || startTimeRaw === '') issues.push('start_time_missing');
 
-  const start = startTimeRaw ? parseApiTime(startTimeRaw, context.sourceTimeZone) : null;
-  if (startTimeRaw && !start?.ok) issues.push('start_time_unparsable');
+  const startTime = startTimeRaw ? parseApiTime(startTimeRaw, context.sourceTimeZone) : null;
+  if (startTimeRaw && startTime === null) issues.push('start_time_unparsable');
   const isRunning = endTimeRaw === null || endTimeRaw.trim() === '';
-  const end = isRunning ? null : parseApiTime(endTimeRaw, context.sourceTimeZone);
-  if (end && !end.ok) issues.push('end_time_unparsable');
+  const endTime = isRunning ? null : parseApiTime(endTimeRaw, context.sourceTimeZone);
+  if (!isRunning && endTime === null) issues.push('end_time_unparsable');
 
-  const startTime = start?.ok ? start.instant : null;
-  const endTime = end?.ok ? end.instant : null;
   let durationSeconds: number | null = null;
-  if (startTime && endTime) {
-    const seconds = (endTime.getTime() - startTime.getTime()) / 1000;
+  if (startTime !== null && endTime !== null) {
+    // An exact difference of whole microseconds, then the nearest double.
+    const seconds = (endTime - startTime) / 1e6;
     if (seconds < 0) issues.push('end_before_start');
     else durationSeconds = seconds;
   }

@@ -142,7 +142,7 @@ describe.concurrent('usage', () => {
 describe.concurrent('config and credentials errors (before any database or API call)', () => {
   const validConfig = {
     endpoint: 'http://127.0.0.1:9',
-    projects: [{ projectId: 'p1', clusters: ['c1'] }],
+    projects: [{ projectId: '0123456789abcdef0123456789abcdef', clusters: ['9b7ff56b-47b3-4d00-a1fd-4c023d34404b'] }],
   };
 
   const noConfig = once(() => runCli(['run'], { DWS_AUTH_TOKEN: 'some-token' }));
@@ -194,6 +194,29 @@ describe.concurrent('config and credentials errors (before any database or API c
   itExitCode('run without API credentials exits 2', async ({ expect }) => {
     const result = await noCredentials();
     expect(result.code, describeResult(result)).toBe(ExitCode.USAGE_OR_CONFIG);
+  });
+
+  const clusterName = once(async () => {
+    const config = { ...validConfig, projects: [{ projectId: '0123456789abcdef0123456789abcdef', clusters: ['my-cluster-01'] }] };
+    return runCli(['run', '--config', await writeConfig(config)], { DWS_AUTH_TOKEN: 'some-token' });
+  });
+  it('a cluster name where an id belongs is refused at projects[0].clusters[0] before any API call', async ({ expect }) => {
+    const result = await clusterName();
+    expect(result.stderr, describeResult(result)).toMatch(/CONFIG_INVALID: .*projects\[0\]\.clusters\[0\]: not a DWS cluster id/);
+  });
+  itExitCode('a cluster name where an id belongs exits 2, not the retryable 4', async ({ expect }) => {
+    const result = await clusterName();
+    expect(result.code, describeResult(result)).toBe(ExitCode.USAGE_OR_CONFIG);
+  });
+
+  it.for([
+    ['LOG_FORMAT', 'yaml'],
+    ['DWS_EXPORTER_PROGRESS', 'maybe'],
+  ] as const)('%s=%s is refused with one line naming the variable, exit 2', async ([variable, value], { expect }) => {
+    const result = await runCli(['run', '--config', await writeConfig(validConfig)], { DWS_AUTH_TOKEN: 'some-token', [variable]: value });
+    expect(result.code, describeResult(result)).toBe(ExitCode.USAGE_OR_CONFIG);
+    expect(result.stderr.trim().split('\n'), describeResult(result)).toHaveLength(1);
+    expect(result.stderr).toMatch(new RegExp(`^dws-task-exporter: CONFIG_INVALID: env: ${variable} must be .*"${value}"`));
   });
 });
 

@@ -73,7 +73,11 @@ describe('YAML under docker/', () => {
   it('every file parses, without errors or warnings', async () => {
     const files = (await yamlFiles(DOCKER)).map((f) => relative(DOCKER, f));
     expect(files).toEqual(
-      expect.arrayContaining(['compose.yaml', 'k8s/configmap.yaml', 'k8s/cronjob.yaml', 'k8s/cronjob-sharded.yaml', 'k8s/kustomization.yaml', 'k8s/migrate-job.yaml', 'k8s/secret.example.yaml']),
+      expect.arrayContaining([
+        'compose.yaml', 'k8s/configmap.yaml', 'k8s/cronjob.yaml', 'k8s/cronjob-sharded.yaml', 'k8s/kustomization.yaml', 'k8s/migrate-job.yaml',
+        'k8s/prometheus-rule.yaml', 'k8s/secret.example.yaml', 'grafana/provisioning/datasources/dws-warehouse.yaml',
+        'grafana/provisioning/dashboards/dws-task-exporter.yaml', 'prometheus/prometheus.yml', 'prometheus/rules/dws-task-exporter.rules.yml',
+      ]),
     );
     for (const file of files) await expect(parseYaml(join(DOCKER, file))).resolves.toBeDefined();
   });
@@ -182,6 +186,9 @@ describe('Kubernetes', () => {
     const kustomization = doc('kustomization.yaml', 'Kustomization');
     for (const resource of kustomization.resources as string[]) expect(existsSync(join(DOCKER, 'k8s', resource)), resource).toBe(true);
     expect(kustomization.resources).not.toContain('secret.example.yaml');
+    // Its kind exists only where the Prometheus Operator is installed: applied on its own.
+    expect(kustomization.resources).not.toContain('prometheus-rule.yaml');
+    expect(doc('prometheus-rule.yaml', 'PrometheusRule').apiVersion).toBe('monitoring.coreos.com/v1');
     expect(kustomization.images[0].name).toBe([...images][0]?.split(':')[0]);
   });
 
@@ -228,11 +235,12 @@ describe('compose', () => {
     return value;
   };
 
-  it('starts PostgreSQL, migrates, serves the simulator and runs one export that waits for all three', () => {
+  it('starts PostgreSQL, migrates, sets up the roles, serves the simulator and runs one export that waits for them', () => {
     const s = services();
-    expect(Object.keys(s).sort()).toEqual(['exporter', 'exporter-dws', 'migrate', 'postgres', 'pushgateway', 'simulator']);
+    expect(Object.keys(s).sort()).toEqual(['exporter', 'exporter-dws', 'grafana', 'migrate', 'postgres', 'prometheus', 'pushgateway', 'roles', 'simulator']);
     expect(s.exporter.depends_on).toEqual({
       migrate: { condition: 'service_completed_successfully' },
+      roles: { condition: 'service_completed_successfully' },
       simulator: { condition: 'service_healthy' },
       pushgateway: { condition: 'service_started' },
     });
@@ -272,6 +280,67 @@ describe('compose', () => {
     expect(s.exporter.environment.DWS_AUTH_TOKEN).toBe(flag(args, '--token'));
     expect(flag(args, '--host')).toBe('0.0.0.0');
     expect(fleet.totalTasks()).toBe(2540); // the number compose.yaml's header promises
+  });
+
+  it('publishes every port on the loopback interface only', () => {
+    for (const [name, service] of Object.entries(services())) {
+      for (const port of (service.ports ?? []) as string[]) expect(port, name).toMatch(/^127\.0\.0\.1:\d+:\d+$/);
+    }
+  });
+
+  it('Grafana reads the warehouse as the dws_reader login that the roles service creates, with the provisioned dashboards', async () => {
+    const s = services();
+    const grafana: Yaml = s.grafana;
+    expect(grafana.depends_on).toEqual({ roles: { condition: 'service_completed_successfully' } });
+    expect(s.roles.depends_on).toEqual({ migrate: { condition: 'service_completed_successfully' } });
+    // The roles service: roles.sql then the reader login, as the administrator of the demo database.
+    const mounts = new Map((s.roles.volumes as string[]).map((v) => [v.split(':')[1], v.split(':')[0] ?? '']));
+    expect(s.roles.command).toEqual(['psql', '-v', 'ON_ERROR_STOP=1', '-f', '/sql/roles.sql', '-f', '/sql/reader-login.sql']);
+    expect(mounts.get('/sql/roles.sql')).toBe('./sql/roles.sql');
+    expect(mounts.get('/sql/reader-login.sql')).toBe('./grafana/reader-login.sql');
+    for (const source of mounts.values()) expect(existsSync(join(DOCKER, source)), source).toBe(true);
+    expect(s.roles.environment).toMatchObject({ PGHOST: 'postgres', PGUSER: s.postgres.environment.POSTGRES_USER, PGPASSWORD: s.postgres.environment.POSTGRES_PASSWORD, PGDATABASE: s.postgres.environment.POSTGRES_DB });
+    const settings = Object.fromEntries([...(s.roles.environment.PGOPTIONS as string).matchAll(/-c ([\w.]+)=(\S+)/g)].map((m) => [m[1], m[2]]));
+    // The datasource (provisioning/datasources) takes its connection from Grafana's environment.
+    const env: Record<string, string> = grafana.environment;
+    expect(settings['dws.grafana_login']).toBe(env.DWS_WAREHOUSE_USER);
+    expect(settings['dws.grafana_password']).toBe(env.DWS_WAREHOUSE_PASSWORD);
+    expect(env.DWS_WAREHOUSE_HOST).toBe('postgres:5432');
+    expect(env.DWS_WAREHOUSE_DATABASE).toBe(s.postgres.environment.POSTGRES_DB);
+    const provisioning = join(DOCKER, 'grafana', 'provisioning');
+    const strings = (node: unknown): string[] =>
+      typeof node === 'string' ? [node] : node !== null && typeof node === 'object' ? Object.values(node).flatMap(strings) : [];
+    for (const file of await yamlFiles(provisioning)) {
+      // Grafana expands $NAME and ${NAME} in the values of provisioning files.
+      for (const value of strings(await parseYaml(file))) {
+        for (const [, name] of value.matchAll(/\$\{?([A-Za-z_][A-Za-z0-9_]*)/g)) {
+          expect(env[name ?? ''], `${relative(DOCKER, file)} reads $${name}`).toBeDefined();
+        }
+      }
+    }
+    // Provisioning is mounted where Grafana looks, the dashboards where the provider reads them.
+    const grafanaMounts = new Map((grafana.volumes as string[]).map((v) => [v.split(':')[1], v.split(':')[0] ?? '']));
+    for (const kind of ['datasources', 'dashboards']) {
+      expect(grafanaMounts.get(`/etc/grafana/provisioning/${kind}`)).toBe(`./grafana/provisioning/${kind}`);
+    }
+    const [provider] = (await parseYaml(join(provisioning, 'dashboards', 'dws-task-exporter.yaml')))[0]?.providers as Yaml[];
+    expect(grafanaMounts.get(provider?.options.path)).toBe('./grafana/dashboards');
+    const home = env.GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH ?? '';
+    expect(home.startsWith(`${provider?.options.path}/`)).toBe(true);
+    expect(existsSync(join(DOCKER, 'grafana', 'dashboards', home.slice(provider?.options.path.length + 1)))).toBe(true);
+    expect(env.GF_AUTH_ANONYMOUS_ORG_ROLE).toBe('Viewer');
+    expect(env.GF_SECURITY_ADMIN_PASSWORD).toMatch(/^\$\{GRAFANA_ADMIN_PASSWORD:-/);
+  });
+
+  it('Prometheus loads docker/prometheus and scrapes the Pushgateway the exporter pushes to', async () => {
+    const s = services();
+    expect(s.prometheus.volumes).toEqual(['./prometheus:/etc/prometheus:ro']);
+    expect(s.prometheus.command).toContain('--config.file=/etc/prometheus/prometheus.yml');
+    const [config] = await parseYaml(join(DOCKER, 'prometheus', 'prometheus.yml'));
+    const targets = (config?.scrape_configs as Yaml[]).flatMap((c) => c.static_configs.flatMap((sc: Yaml) => sc.targets as string[]));
+    const pushgateway = new URL(s.exporter.environment.PUSHGATEWAY_URL as string);
+    expect(targets).toContain(pushgateway.host);
+    expect(s.pushgateway.ports).toEqual([`127.0.0.1:${pushgateway.port}:${pushgateway.port}`]);
   });
 
   it('the "dws" profile reads credentials from an env file that git and the image never see', async () => {

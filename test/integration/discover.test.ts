@@ -265,11 +265,15 @@ describe('when a cluster list cannot be read', () => {
 });
 
 describe('dws-task-exporter discover', () => {
-  async function discover(config: unknown, vars: Record<string, string>): Promise<{ code: number; output: string }> {
+  async function discover(
+    config: unknown,
+    vars: Record<string, string>,
+    output: 'text' | 'json' = 'text',
+  ): Promise<{ code: number; output: string }> {
     const path = join(workDir, `config-${Math.random().toString(16).slice(2)}.json`);
     await writeFile(path, JSON.stringify(config));
     const lines: string[] = [];
-    const code = await discoverCommand({ configPath: path }, (line) => lines.push(line), { LOG_LEVEL: 'silent', ...vars });
+    const code = await discoverCommand({ configPath: path, output }, (line) => lines.push(line), { LOG_LEVEL: 'silent', ...vars });
     return { code, output: lines.join('\n') };
   }
 
@@ -298,6 +302,46 @@ describe('dws-task-exporter discover', () => {
     expect(output).toContain('a run exports the configured ids without listing them');
     const schema = await db.pool.query("SELECT count(*)::int AS n FROM pg_namespace WHERE nspname = 'dws'");
     expect(schema.rows[0]).toEqual({ n: 0 });
+  });
+
+  it('exits 2 when a configured cluster id is not in its project, naming it, and lists the project\'s real clusters', async () => {
+    const { north } = fleets();
+    const northSim = await newSim(north);
+    const projectId = north.projectIds()[0] ?? '';
+    const real = north.clustersOf(projectId)[0]?.id ?? '';
+    const typo = 'bbbbbbbb-0000-4000-8000-00000000000b';
+    const config = { projects: [{ projectId, region: 'cn-north-4', endpoint: northSim.url, clusters: [real, typo] }], http: FAST };
+    const { code, output } = await discover(config, { DWS_AUTH_TOKEN: TEST_TOKEN });
+    expect(code, output).toBe(ExitCode.USAGE_OR_CONFIG);
+    expect(output).toContain(`cluster ${typo} is configured but not in the project's cluster list`);
+    for (const c of north.clustersOf(projectId)) expect(output).toContain(c.id);
+  });
+
+  it('with --output json prints one document with every project, cluster and decision, and the same exit code', async () => {
+    const { north, west, creating } = fleets();
+    const [northSim, westSim] = [await newSim(north), await newSim(west)];
+    const typo = 'bbbbbbbb-0000-4000-8000-00000000000b';
+    const westProject = west.projectIds()[0] ?? '';
+    const westCluster = west.clustersOf(westProject)[0]?.id ?? '';
+    const config = {
+      projects: [
+        ...north.projectIds().map((projectId) => ({ projectId, region: 'cn-north-4', endpoint: northSim.url, clusters: 'all' })),
+        { projectId: westProject, region: 'eu-west-101', endpoint: westSim.url, clusters: [westCluster, typo] },
+      ],
+      http: FAST,
+    };
+    const { code, output } = await discover(config, { DWS_AUTH_TOKEN: TEST_TOKEN }, 'json');
+    expect(code).toBe(ExitCode.USAGE_OR_CONFIG);
+    const document = JSON.parse(output) as {
+      exitCode: number;
+      projects: { projectId: string; missingIds: string[]; clusters: { id: string; export: boolean; skipReason: string | null }[] }[];
+      totals: { projects: number; clustersToExport: number; clustersSkipped: number; missingIds: number };
+    };
+    expect(document.exitCode).toBe(ExitCode.USAGE_OR_CONFIG);
+    expect(document.totals).toEqual({ projects: 3, regions: 2, clustersToExport: 11, clustersSkipped: 1, projectsFailed: 0, missingIds: 1 });
+    const clusters = document.projects.flatMap((p) => p.clusters);
+    expect(clusters.find((c) => c.id === creating.id)).toMatchObject({ export: false, skipReason: 'status CREATING' });
+    expect(document.projects[2]?.missingIds).toEqual([typo]);
   });
 
   it('with refused credentials, sends at most two requests and exits 6', async () => {

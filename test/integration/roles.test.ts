@@ -19,7 +19,7 @@ import { parseConfig } from '../../src/config/load-config.js';
 import { createLogger } from '../../src/core/logger.js';
 import { SimFleet, startSimulator, type Simulator } from '../../src/simulator/index.js';
 import { MIGRATIONS_DIR, migrate } from '../../src/warehouse/migrate.js';
-import { adminUrl, createTestDatabase, type TestDatabase } from '../support/database.js';
+import { adminUrl, applyRolesSql, createTestDatabase, type TestDatabase } from '../support/database.js';
 import { TEST_TOKEN, fleetConfig, fleetTasks, storedTasks } from '../support/exporter.js';
 
 const ROLES_SQL = fileURLToPath(new URL('../../docker/sql/roles.sql', import.meta.url));
@@ -67,26 +67,12 @@ async function sqlState(url: string, sql: string): Promise<string | null> {
 
 const INSUFFICIENT_PRIVILEGE = '42501';
 
-async function createGroupRolesRacefree(sql: string): Promise<void> {
-  // Another test run on the same server may create the roles at the same moment.
-  for (let attempt = 0; ; attempt++) {
-    try {
-      await admin.query(sql);
-      return;
-    } catch (error) {
-      const code = (error as { code?: string }).code;
-      if (attempt < 3 && (code === '23505' || code === '42710')) continue;
-      throw error;
-    }
-  }
-}
-
 beforeAll(async () => {
   db = await createTestDatabase({ migrated: false });
   // The test database, as the server's administrator.
   admin = db.pool;
   // The administrator's one-time setup, exactly as documented.
-  await createGroupRolesRacefree(await readFile(ROLES_SQL, 'utf8'));
+  await applyRolesSql(admin);
   await admin.query(`CREATE ROLE ${logins.migrator} LOGIN PASSWORD '${password}' IN ROLE dws_owner`);
   await admin.query(`CREATE ROLE ${logins.exporter} LOGIN PASSWORD '${password}' IN ROLE dws_writer`);
   await admin.query(`CREATE ROLE ${logins.bi} LOGIN PASSWORD '${password}' IN ROLE dws_reader`);

@@ -148,7 +148,7 @@ describe('--summary-json and --output json', () => {
     expect(shard.stderr).toContain('--shard-index 2 needs --shard-count above 2');
     const empty = await runCli(['run', '--summary-json', ''], {});
     expect(empty.code).toBe(ExitCode.USAGE_OR_CONFIG);
-    expect(empty.stderr).toContain('--summary-json needs a file path');
+    expect(empty.stderr).toContain('--summary-json needs a value (PATH)');
   });
 });
 

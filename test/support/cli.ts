@@ -64,10 +64,13 @@ export interface CliLauncher {
   startNode(nodeArgs: readonly string[], env?: EnvOverrides): CliProcess;
 }
 
+/** A developer's proxy or private CA must not change what a case sees: cases set their own. */
+const INHERITED_NETWORK = /^(https?_proxy|no_proxy|NODE_EXTRA_CA_CERTS)$/i;
+
 function childEnv(overrides: EnvOverrides, logLevel: LogLevel): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [key, value] of Object.entries(process.env)) {
-    if (key === 'DATABASE_URL' || key.startsWith('DWS_') || key.startsWith('HUAWEICLOUD_')) continue;
+    if (key === 'DATABASE_URL' || key.startsWith('DWS_') || key.startsWith('HUAWEICLOUD_') || INHERITED_NETWORK.test(key)) continue;
     env[key] = value;
   }
   return { ...env, LOG_LEVEL: logLevel, ...overrides };

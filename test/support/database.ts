@@ -4,6 +4,8 @@
  * in parallel.
  */
 import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { inject } from 'vitest';
 import { migrate } from '../../src/warehouse/migrate.js';
@@ -83,4 +85,25 @@ export async function dumpDwsSchema(pool: pg.Pool): Promise<string> {
     lines.push(...rows.rows.map((r) => `${name} ${r.row}`));
   }
   return lines.join('\n');
+}
+
+const ROLES_SQL = fileURLToPath(new URL('../../docker/sql/roles.sql', import.meta.url));
+
+/**
+ * docker/sql/roles.sql, as an administrator runs it, on `pool`'s database. The
+ * group roles are cluster-wide: another test file may create them at the same
+ * moment, so a duplicate-role race is retried.
+ */
+export async function applyRolesSql(pool: pg.Pool): Promise<void> {
+  const sql = await readFile(ROLES_SQL, 'utf8');
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await pool.query(sql);
+      return;
+    } catch (error) {
+      const code = (error as { code?: string }).code;
+      if (attempt < 3 && (code === '23505' || code === '42710')) continue;
+      throw error;
+    }
+  }
 }

@@ -7,7 +7,7 @@ import type pg from 'pg';
 import type { Credentials, ExporterEnv } from '../../src/config/env.js';
 import { parseConfig } from '../../src/config/load-config.js';
 import type { ConfigInput } from '../../src/config/schema.js';
-import { runExportSession } from '../../src/commands/export-session.js';
+import { runExportSession, type ExportSessionInput } from '../../src/commands/export-session.js';
 import type { RunReport } from '../../src/export/run-export.js';
 import { createLogger } from '../../src/core/logger.js';
 import { startSimulator, type SimFleet, type Simulator, type SimulatorOptions } from '../../src/simulator/index.js';
@@ -57,6 +57,7 @@ export async function exportOnce(
   config: ConfigInput,
   credentials: Credentials = { kind: 'token', token: TEST_TOKEN },
   signal: AbortSignal = neverAborted(),
+  session: Pick<ExportSessionInput, 'shard' | 'runGroupId'> = {},
 ): Promise<RunReport> {
   const env: ExporterEnv = {
     databaseUrl,
@@ -73,6 +74,7 @@ export async function exportOnce(
     logger: createLogger('silent'),
     announce: () => undefined,
     signal,
+    ...session,
   });
 }
 

@@ -1,21 +1,8 @@
 /**
- * Keeps a refused credential from locking the account. The API gateway locks
- * an access key for 5 minutes after more than 5 consecutive failures, so:
- *
- * - until a credential has been accepted once, only one request with it is in
- *   flight (a probe); the others wait for its answer instead of all failing
- *   together;
- * - after REFUSALS_BEFORE_STOP consecutive refusals (401, or 403 before any
- *   success) the breaker opens for that credential: every later request with
- *   it fails at once with AuthBreakerOpenError (DWS_AUTH_FAILED) and is never
- *   sent, so 200 clusters cost 2 doomed requests, not 200;
- * - a refusal after a success puts the credential back on probation (one
- *   request at a time) until the next success.
- *
- * Credentials are told apart by CredentialLease.key, so a rotated secret
- * (new file contents, a new temporary key) starts with a clean slate. A 403
- * after a success is a per-cluster permission, not a bad credential: it
- * neither counts nor opens the breaker.
+ * Keeps a refused credential from locking the account (the gateway locks an
+ * access key for 5 minutes after more than 5 consecutive failures): 200
+ * clusters with a wrong SK cost 2 doomed requests, not 200. Credentials are
+ * told apart by CredentialLease.key, so a rotated secret starts clean.
  */
 import { AuthBreakerOpenError, type ApiCallContext, type Refusal } from '../../core/errors.js';
 import type { CredentialLease } from './credential-provider.js';
@@ -44,6 +31,14 @@ interface KeyState {
   readonly waiters: Set<() => void>;
 }
 
+/**
+ * - Until a credential has been accepted once, one request with it is in
+ *   flight (a probe); the others wait for its answer.
+ * - After `threshold` consecutive refusals (401, or 403 before any success)
+ *   it is open: later requests fail at once with AuthBreakerOpenError.
+ * - A refusal after a success puts it back on probation (one request at a
+ *   time); a 403 after a success is a per-cluster permission and does not count.
+ */
 export class AuthBreaker {
   private readonly states = new Map<string, KeyState>();
 

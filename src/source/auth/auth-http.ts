@@ -1,13 +1,15 @@
 /**
- * The few HTTP calls credential sources make (metadata service, IAM), on a
- * small connection pool of their own: they must not queue behind the DWS
- * pages in the API budget, and a token refresh must not count as a DWS
- * request. Transient failures (connection errors, 5xx) are retried twice;
- * 4xx never are (IAM locks a user after repeated wrong passwords).
+ * The HTTP calls of credential sources (metadata service, IAM), on a pool of
+ * their own, outside the DWS API budget. IAM goes through the egress proxy;
+ * the metadata service never does. Connection errors and 5xx are retried
+ * twice, 4xx never (IAM locks a user after repeated wrong passwords).
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Agent } from 'undici';
+import type { Dispatcher } from 'undici';
+import type { ProxyEnv } from '../../config/env.js';
 import { CredentialError, describeCause } from '../../core/errors.js';
+import { createDispatcher, usesProxy } from '../dispatcher.js';
+import { withNetworkHint } from '../network-hint.js';
 
 export interface AuthHttpResponse {
   readonly status: number;
@@ -23,6 +25,8 @@ export interface AuthHttpRequest {
   /** For error messages: "the metadata service", "IAM". */
   readonly what: string;
   readonly signal?: AbortSignal | undefined;
+  /** Never through the proxy, whatever NO_PROXY says (the metadata service). */
+  readonly direct?: boolean;
 }
 
 export interface AuthHttp {
@@ -33,18 +37,17 @@ export interface AuthHttp {
 const RETRY_DELAYS_MS = [200, 1000] as const;
 const TRANSIENT_STATUS = new Set([500, 502, 503, 504]);
 
-export function createAuthHttp(timeoutMs: number): AuthHttp {
-  let agent: Agent | null = null;
-  const dispatcher = (): Agent =>
-    (agent ??= new Agent({
-      connections: 4,
-      connectTimeout: Math.min(timeoutMs, 10_000),
-      headersTimeout: timeoutMs,
-      bodyTimeout: timeoutMs,
-    }));
+export function createAuthHttp(timeoutMs: number, proxy?: ProxyEnv): AuthHttp {
+  const pool = { connections: 4, timeoutMs };
+  let direct: Dispatcher | null = null;
+  let proxied: Dispatcher | null = null;
+  const dispatcher = (req: AuthHttpRequest): Dispatcher =>
+    req.direct === true || !usesProxy(proxy)
+      ? (direct ??= createDispatcher(pool, undefined))
+      : (proxied ??= createDispatcher(pool, proxy));
 
   const once = async (req: AuthHttpRequest): Promise<AuthHttpResponse> => {
-    const response = await dispatcher().request({
+    const response = await dispatcher(req).request({
       method: req.method,
       origin: req.url.origin,
       path: `${req.url.pathname}${req.url.search}`,
@@ -67,7 +70,7 @@ export function createAuthHttp(timeoutMs: number): AuthHttp {
             // The URL is an endpoint (no secret in it); headers and body are never quoted.
             throw new CredentialError(
               'DWS_NETWORK_ERROR',
-              `cannot reach ${req.what} at ${req.url.origin}: ${describeCause(error)}`,
+              `cannot reach ${req.what} at ${req.url.origin}: ${describeCause(withNetworkHint(error, req.direct !== true && usesProxy(proxy)))}`,
               { cause: error },
             );
           }
@@ -79,7 +82,7 @@ export function createAuthHttp(timeoutMs: number): AuthHttp {
       }
     },
     async close() {
-      await agent?.close();
+      await Promise.all([direct?.close(), proxied?.close()]);
     },
   };
 }

@@ -5,7 +5,7 @@
  * X-Auth-Token) is decided once, here. The lease that comes back with the
  * headers tells the auth breaker which credential was used.
  */
-import type { Credentials } from '../../config/env.js';
+import type { Credentials, ProxyEnv } from '../../config/env.js';
 import { createAuthHttp } from './auth-http.js';
 import { fixedProvider, type CredentialLease, type CredentialProvider } from './credential-provider.js';
 import { fileCredentialsProvider, SecretReader } from './file-credentials.js';
@@ -37,12 +37,14 @@ export interface AuthorizerOptions {
   /** Credential files are stat'ed at most this often. Default 1 s. */
   readonly fileCheckIntervalMs?: number;
   readonly onWarning?: (message: string) => void;
+  /** For IAM; the metadata service is always reached directly. */
+  readonly proxy?: ProxyEnv | undefined;
 }
 
 export function createAuthorizer(credentials: Credentials, options: AuthorizerOptions = {}): RequestAuthorizer {
   const now = options.now ?? (() => new Date());
   const clock = options.clock ?? Date.now;
-  const http = createAuthHttp(options.timeoutMs ?? 10_000);
+  const http = createAuthHttp(options.timeoutMs ?? 10_000, options.proxy);
   const fileOptions = { clock, checkIntervalMs: options.fileCheckIntervalMs ?? 1000, onWarning: options.onWarning };
   const provider = providerFor(credentials);
 

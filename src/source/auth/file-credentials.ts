@@ -1,10 +1,8 @@
 /**
- * Credentials from files: Kubernetes secrets mounted as a volume
- * (HUAWEICLOUD_SDK_AK_FILE, …). A rotated secret must take effect without a
- * restart, so each file is stat'ed again (at most every `checkIntervalMs`)
- * and re-read when its inode, size or times change. Kubernetes swaps a
- * `..data` symlink atomically, which changes the inode seen through the link;
- * fs.watch misses exactly that case, hence stat instead of a watcher.
+ * Credentials from files (Kubernetes secrets as a volume: *_FILE). A rotated
+ * secret takes effect without a restart: each file is stat'ed again (at most
+ * every `checkIntervalMs`) and re-read when it changed. Not fs.watch: it
+ * misses Kubernetes' atomic swap of the `..data` symlink.
  */
 import { readFile, stat } from 'node:fs/promises';
 import type { SecretSource } from '../../config/env.js';

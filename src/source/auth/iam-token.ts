@@ -1,10 +1,8 @@
 /**
- * IAM tokens obtained with user/password (`POST /v3/auth/tokens`, token in
- * the `X-Subject-Token` header), one per project because a token is scoped to
- * one project. A token is fetched again `refreshMarginMs` before its 24 h
- * `expires_at`. IAM locks a user after repeated wrong passwords, so a refused
- * password is never sent twice: every later lease fails at once with the same
- * error, until the password itself changes (DWS_IAM_PASSWORD_FILE rewritten).
+ * IAM tokens from user/password (`POST /v3/auth/tokens`), one per project (a
+ * token is scoped to one), fetched again before they expire. IAM locks a user
+ * after repeated wrong passwords, so a refused password is never sent twice:
+ * later leases fail at once until the password itself changes.
  */
 import { z } from 'zod';
 import { CredentialError } from '../../core/errors.js';

@@ -1,13 +1,8 @@
 /**
  * Temporary AK/SK + security token from the ECS/CCE metadata service
- * (`GET /openstack/latest/securitykey`), for nodes with an agency attached.
- * The credential is cached and fetched again `refreshMarginMs` before its
- * `expires_at` (the service hands out the next one ~10 minutes before the
- * old expires); until it has rotated, or while the service is unreachable,
- * the still-valid one stays in use and the fetch is retried every
- * `retryIntervalMs`. Like the official SDKs, a session token is asked for
- * first (`PUT /meta-data/latest/api/token`); services without that endpoint
- * answer 404/405 and are used without one.
+ * (`GET /openstack/latest/securitykey`), for nodes with an agency attached:
+ * cached, fetched again before it expires, and kept in use while the
+ * service is unreachable. Never through a proxy.
  */
 import { z } from 'zod';
 import { CredentialError } from '../../core/errors.js';
@@ -58,7 +53,8 @@ export function metadataProvider(options: MetadataOptions): CredentialProvider {
   let generation = 0;
 
   const send = (method: 'GET' | 'PUT', path: string, headers: Record<string, string>, signal?: AbortSignal) =>
-    options.http.send({ method, url: new URL(path, base), headers, what: 'the metadata service', signal });
+    // Link-local, on the node itself: a proxy could not reach it, and must never see its credentials.
+    options.http.send({ method, url: new URL(path, base), headers, what: 'the metadata service', signal, direct: true });
 
   const refreshSession = async (signal?: AbortSignal): Promise<void> => {
     const response = await send('PUT', METADATA_TOKEN_PATH, { 'x-metadata-token-ttl-seconds': TOKEN_TTL_SECONDS }, signal);

@@ -1,11 +1,8 @@
 /**
- * Huawei Cloud API Gateway request signing, algorithm SDK-HMAC-SHA256.
- *
- * Hand-written because the official Node SDK drags in axios, lodash, moment
- * and log4js for ~60 lines of HMAC. It is checked against the published test
- * vectors and differentially against the SDK's own AKSKSigner (see
- * test/unit/signer*.test.ts). `verifySignature` is the gateway's side, used by
- * the simulator so integration tests run signed end to end.
+ * Request signing, algorithm SDK-HMAC-SHA256. Hand-written: the official SDK
+ * brings axios, lodash, moment and log4js for ~60 lines of HMAC; checked
+ * against the published vectors and differentially against its AKSKSigner.
+ * `verifySignature` is the gateway's side, for the simulator.
  */
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 

@@ -195,3 +195,53 @@ describe('secrets never appear in error messages', () => {
     expect(message).not.toContain(DB_PASSWORD);
   });
 });
+
+describe('egress proxy (HTTP_PROXY, HTTPS_PROXY, NO_PROXY)', () => {
+  const PROXY_PASSWORD = 'proxy-pw-7Gh2-never-print';
+
+  it('none set: no proxy', () => {
+    expect(readEnv({}).proxy).toEqual({ httpProxy: undefined, httpsProxy: undefined, noProxy: undefined });
+  });
+
+  it('reads the upper-case variables, trimmed', () => {
+    const env = readEnv({ HTTP_PROXY: ' http://proxy:3128 ', HTTPS_PROXY: 'https://proxy:3129', NO_PROXY: 'localhost,.internal' });
+    expect(env.proxy).toEqual({ httpProxy: 'http://proxy:3128', httpsProxy: 'https://proxy:3129', noProxy: 'localhost,.internal' });
+  });
+
+  it('lower case wins over upper case, as in curl and undici', () => {
+    const env = readEnv({
+      HTTP_PROXY: 'http://upper:1',
+      http_proxy: 'http://lower:1',
+      HTTPS_PROXY: 'http://upper:2',
+      https_proxy: 'http://lower:2',
+      NO_PROXY: 'upper.example',
+      no_proxy: 'lower.example',
+    });
+    expect(env.proxy).toEqual({ httpProxy: 'http://lower:1', httpsProxy: 'http://lower:2', noProxy: 'lower.example' });
+  });
+
+  it('a blank variable is unset (the other case of the same name then applies)', () => {
+    expect(readEnv({ https_proxy: ' ', HTTPS_PROXY: 'http://proxy:3128' }).proxy?.httpsProxy).toBe('http://proxy:3128');
+  });
+
+  it('keeps credentials in the URL (undici sends them as Proxy-Authorization)', () => {
+    const url = `http://exporter:${PROXY_PASSWORD}@proxy.corp:3128`;
+    expect(readEnv({ HTTPS_PROXY: url }).proxy?.httpsProxy).toBe(url);
+  });
+
+  it.each([
+    ['HTTPS_PROXY', 'proxy.corp:3128'],
+    ['https_proxy', `exporter:${PROXY_PASSWORD}@proxy.corp:3128`],
+    ['HTTP_PROXY', 'socks5://proxy.corp:1080'],
+    ['http_proxy', 'http://'],
+    ['HTTP_PROXY', 'not a url'],
+  ])('a malformed %s (%j) is a ConfigError naming the variable, never echoing the value', (variable, value) => {
+    const error = envError({ [variable]: value });
+    expect(error.message).toBe(
+      `env ${variable}: must be an http:// or https:// proxy URL such as http://proxy.example.com:3128 ` +
+        '(with credentials: http://user:password@proxy.example.com:3128)',
+    );
+    expect(error.message).not.toContain(PROXY_PASSWORD);
+    expect(error.message).not.toContain('proxy.corp');
+  });
+});

@@ -12,9 +12,14 @@ import { ConfigError } from '../../../src/core/errors.js';
 
 const SOURCE = 'exporter.json';
 const ENDPOINT = 'https://dws.cn-north-4.myhuaweicloud.com';
+const P1 = '0123456789abcdef0123456789abcdef';
+const P2 = 'fedcba9876543210fedcba9876543210';
+const C1 = '9b7ff56b-47b3-4d00-a1fd-4c023d34404b';
+const C2 = '0f3c2a1e-5b6d-4e7f-8a9b-0c1d2e3f4a5b';
+const C3 = 'a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d';
 
 function minimal(overrides: Record<string, unknown> = {}): Record<string, unknown> {
-  return { endpoint: ENDPOINT, projects: [{ projectId: '0123456789abcdef0123456789abcdef', clusters: ['c-1'] }], ...overrides };
+  return { endpoint: ENDPOINT, projects: [{ projectId: P1, clusters: [C1] }], ...overrides };
 }
 
 /** The ConfigError thrown by parseConfig; fails the test when nothing is thrown. */
@@ -58,14 +63,14 @@ describe('a minimal valid config', () => {
 
   it('resolves the top-level endpoint onto each project and keeps the cluster ids in order', () => {
     const config = parseConfig(
-      minimal({ projects: [{ projectId: 'p1', clusters: ['c-2', 'c-1'] }, { projectId: 'p2', clusters: ['c-3'] }] }),
+      minimal({ projects: [{ projectId: P1, clusters: [C2, C1] }, { projectId: P2, clusters: [C3] }] }),
       SOURCE,
     );
     expect(config.projects.map((p) => [p.projectId, p.endpoint])).toEqual([
-      ['p1', ENDPOINT],
-      ['p2', ENDPOINT],
+      [P1, ENDPOINT],
+      [P2, ENDPOINT],
     ]);
-    expect(config.projects[0]?.clusters).toEqual({ mode: 'ids', ids: ['c-2', 'c-1'] });
+    expect(config.projects[0]?.clusters).toEqual({ mode: 'ids', ids: [C2, C1] });
   });
 
   it('keeps explicit values over defaults, including a nested one next to defaulted siblings', () => {
@@ -86,8 +91,8 @@ describe('endpoints', () => {
     const config = parseConfig(
       minimal({
         projects: [
-          { projectId: 'p1', clusters: ['c-1'], endpoint: 'https://proxy.example.com' },
-          { projectId: 'p2', clusters: ['c-2'] },
+          { projectId: P1, clusters: [C1], endpoint: 'https://proxy.example.com' },
+          { projectId: P2, clusters: [C2] },
         ],
       }),
       SOURCE,
@@ -97,7 +102,7 @@ describe('endpoints', () => {
 
   it('a project may have its own endpoint when there is no top-level one', () => {
     const config = parseConfig(
-      { projects: [{ projectId: 'p1', clusters: ['c-1'], endpoint: 'http://127.0.0.1:8080' }] },
+      { projects: [{ projectId: P1, clusters: [C1], endpoint: 'http://127.0.0.1:8080' }] },
       SOURCE,
     );
     expect(config.projects[0]?.endpoint).toBe('http://127.0.0.1:8080');
@@ -108,8 +113,8 @@ describe('endpoints', () => {
       minimal({
         endpoint: `  ${ENDPOINT}///  `,
         projects: [
-          { projectId: 'p1', clusters: ['c-1'] },
-          { projectId: 'p2', clusters: ['c-2'], endpoint: 'https://proxy.example.com/dws/' },
+          { projectId: P1, clusters: [C1] },
+          { projectId: P2, clusters: [C2], endpoint: 'https://proxy.example.com/dws/' },
         ],
       }),
       SOURCE,
@@ -120,8 +125,8 @@ describe('endpoints', () => {
   it('a project without an endpoint (none at the top level either) is refused at projects[i].endpoint', () => {
     const error = configError({
       projects: [
-        { projectId: 'p1', clusters: ['c-1'], endpoint: ENDPOINT },
-        { projectId: 'p2', clusters: ['c-2'] },
+        { projectId: P1, clusters: [C1], endpoint: ENDPOINT },
+        { projectId: P2, clusters: [C2] },
       ],
     });
     expect(error.message).toContain(SOURCE);
@@ -139,7 +144,7 @@ describe('endpoints', () => {
   });
 
   it('a per-project endpoint error names the project', () => {
-    const error = configError(minimal({ projects: [{ projectId: 'p1', clusters: ['c-1'], endpoint: 'nope' }] }));
+    const error = configError(minimal({ projects: [{ projectId: P1, clusters: [C1], endpoint: 'nope' }] }));
     expect(error.message).toContain('projects[0].endpoint:');
   });
 
@@ -168,7 +173,7 @@ describe('errors name the source and the key path', () => {
     expect(configError(minimal({ http: { timeoutMS: 1000 } })).message).toMatch(/http: .*timeoutMS/);
     expect(configError(minimal({ filters: { tipe: 'Create' } })).message).toMatch(/filters: .*tipe/);
     expect(
-      configError(minimal({ projects: [{ projectId: 'p1', clusters: ['c-1'], endPoint: ENDPOINT }] })).message,
+      configError(minimal({ projects: [{ projectId: P1, clusters: [C1], endPoint: ENDPOINT }] })).message,
     ).toMatch(/projects\[0\]: .*endPoint/);
   });
 
@@ -176,30 +181,30 @@ describe('errors name the source and the key path', () => {
     const error = configError(
       minimal({
         projects: [
-          { projectId: 'p1', clusters: ['c-1', 'c-2'] },
-          { projectId: 'p2', clusters: ['c-3', 'c-1'] },
+          { projectId: P1, clusters: [C1, C2] },
+          { projectId: P2, clusters: [C3, C1] },
         ],
       }),
     );
     expect(error.message).toContain('projects[1].clusters[1]');
-    expect(error.message).toContain('c-1 is listed twice');
+    expect(error.message).toContain(`${C1} is listed twice`);
     expect(error.message).toContain('projects[0].clusters[0]');
   });
 
   it('a duplicate cluster id within one project is refused too', () => {
-    const error = configError(minimal({ projects: [{ projectId: 'p1', clusters: ['c-1', 'c-1'] }] }));
+    const error = configError(minimal({ projects: [{ projectId: P1, clusters: [C1, C1] }] }));
     expect(error.message).toContain('projects[0].clusters[1]');
   });
 
   it('a cluster id that could change the URL path is refused at its index', () => {
     for (const bad of ['../c', 'c/1', 'c 1', 'c?x', '']) {
-      const error = configError(minimal({ projects: [{ projectId: 'p1', clusters: ['ok', bad] }] }));
+      const error = configError(minimal({ projects: [{ projectId: P1, clusters: [C1, bad] }] }));
       expect(error.message, bad).toContain('projects[0].clusters');
     }
   });
 
   it('an invalid projectId is refused at projects[i].projectId', () => {
-    const error = configError(minimal({ projects: [{ projectId: 'a/b', clusters: ['c-1'] }] }));
+    const error = configError(minimal({ projects: [{ projectId: 'a/b', clusters: [C1] }] }));
     expect(error.message).toContain('projects[0].projectId');
   });
 

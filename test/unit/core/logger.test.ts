@@ -4,6 +4,7 @@
  * might put them.
  */
 import { describe, expect, it } from 'vitest';
+import { ConfigError } from '../../../src/core/errors.js';
 import { REDACTED, REDACT_PATHS, createLogger, formatPrettyLine, logFormatFor, type LogFormat } from '../../../src/core/logger.js';
 
 const SECRETS = {
@@ -95,5 +96,14 @@ describe('formats', () => {
     expect(logFormatFor({}, {})).toBe('json');
     expect(logFormatFor({ isTTY: true }, { LOG_FORMAT: 'json' })).toBe('json');
     expect(logFormatFor({ isTTY: false }, { LOG_FORMAT: 'pretty' })).toBe('pretty');
+  });
+
+  it('refuses any other LOG_FORMAT with a config error naming the variable, instead of ignoring it', () => {
+    for (const value of ['yaml', 'JSONL', 'text']) {
+      expect(() => logFormatFor({ isTTY: false }, { LOG_FORMAT: value })).toThrow(
+        new ConfigError(`LOG_FORMAT must be "json" or "pretty" (or unset: pretty on a terminal, JSON otherwise), not "${value}"`, 'env'),
+      );
+    }
+    expect(logFormatFor({ isTTY: false }, { LOG_FORMAT: ' ' })).toBe('json');
   });
 });

@@ -46,6 +46,13 @@ describe('progressWanted', () => {
     // Never on a pipe, even when asked: the bar's control characters would garble a log file.
     expect(progressWanted({ isTTY: false }, { DWS_EXPORTER_PROGRESS: 'on' })).toBe(false);
   });
+
+  it('refuses a DWS_EXPORTER_PROGRESS it does not understand, naming the variable, on a terminal or not', () => {
+    for (const isTTY of [true, false]) {
+      expect(() => progressWanted({ isTTY }, { DWS_EXPORTER_PROGRESS: 'maybe' })).toThrow(/^env: DWS_EXPORTER_PROGRESS must be one of on, off, 1, 0, true, false .*not "maybe"$/);
+    }
+    expect(progressWanted({ isTTY: true }, { DWS_EXPORTER_PROGRESS: 'OFF' })).toBe(false);
+  });
 });
 
 describe('createProgress', () => {

@@ -28,6 +28,11 @@ function task(overrides: Record<string, unknown> = {}): RawTask {
   };
 }
 
+/** An ISO 8601 instant (ms precision) as epoch microseconds, the form TaskRow holds. */
+function micros(iso: string): number {
+  return Date.parse(iso) * 1000;
+}
+
 /** A task as JSON.parse would hand it over (own keys exactly as sent). */
 function fromJson(json: string): RawTask {
   return JSON.parse(json) as RawTask;
@@ -42,9 +47,9 @@ describe('a complete, finished task', () => {
       logicalClusterName: 'lc_sales',
       taskType: 'Expand',
       startTimeRaw: '2023-06-15 08:00:00',
-      startTime: new Date('2023-06-15T00:00:00Z'),
+      startTime: micros('2023-06-15T00:00:00Z'),
       endTimeRaw: '2023-06-15 08:05:30',
-      endTime: new Date('2023-06-15T00:05:30Z'),
+      endTime: micros('2023-06-15T00:05:30Z'),
       durationSeconds: 330,
       result: 'success',
       log: 'expanded by 2 nodes',
@@ -76,6 +81,22 @@ describe('a complete, finished task', () => {
     expect(row.durationSeconds).toBe(0.75);
   });
 
+  it('reads the SQL shapes servers send (fraction after a space, explicit offset) to the microsecond, raw text kept', () => {
+    const row = toTaskRow(task({ start_time: '2023-06-05 01:58:43.123', end_time: '2023-06-05 01:58:44.000001+08:00' }), SHANGHAI);
+    expect(row.issues).toEqual([]);
+    expect(row.startTimeRaw).toBe('2023-06-05 01:58:43.123');
+    expect(row.endTimeRaw).toBe('2023-06-05 01:58:44.000001+08:00');
+    expect(row.startTime).toBe(micros('2023-06-04T17:58:43.123Z'));
+    expect(row.endTime).toBe(micros('2023-06-04T17:58:44Z') + 1);
+    // 0.877001 s: the microsecond survives into the duration.
+    expect(row.durationSeconds).toBe(0.877001);
+  });
+
+  it('measures a duration of one microsecond', () => {
+    const row = toTaskRow(task({ start_time: '2023-06-05 01:58:43.123456', end_time: '2023-06-05 01:58:43.123457' }), UTC);
+    expect(row.durationSeconds).toBe(0.000001);
+  });
+
   it('keeps open-set values (new types, lower-case types, unknown results) unchanged', () => {
     const row = toTaskRow(task({ type: 'elasticExpand', result: 'cancelled' }), UTC);
     expect(row.taskType).toBe('elasticExpand');
@@ -101,7 +122,7 @@ describe('running tasks', () => {
     expect(row.endTime).toBeNull();
     expect(row.durationSeconds).toBeNull();
     expect(row.issues).toEqual([]);
-    expect(row.startTime).toEqual(new Date('2023-06-15T08:00:00Z'));
+    expect(row.startTime).toEqual(micros('2023-06-15T08:00:00Z'));
   });
 
   it('keeps the raw end_time of a running task: "" stays "", null and absent become null', () => {
@@ -121,8 +142,8 @@ describe('times that cannot be used', () => {
     const row = toTaskRow(task({ start_time: '2023-06-15 08:00:00', end_time: '2023-06-15 07:59:59' }), UTC);
     expect(row.issues).toEqual(['end_before_start']);
     expect(row.durationSeconds).toBeNull();
-    expect(row.startTime).toEqual(new Date('2023-06-15T08:00:00Z'));
-    expect(row.endTime).toEqual(new Date('2023-06-15T07:59:59Z'));
+    expect(row.startTime).toEqual(micros('2023-06-15T08:00:00Z'));
+    expect(row.endTime).toEqual(micros('2023-06-15T07:59:59Z'));
     expect(row.isRunning).toBe(false);
   });
 
@@ -132,7 +153,7 @@ describe('times that cannot be used', () => {
     expect(row.startTimeRaw).toBe('2023-02-30 10:00:00');
     expect(row.startTime).toBeNull();
     expect(row.durationSeconds).toBeNull();
-    expect(row.endTime).toEqual(new Date('2023-06-15T08:05:30Z'));
+    expect(row.endTime).toEqual(micros('2023-06-15T08:05:30Z'));
   });
 
   it('flags an unparsable end_time: the task is finished (not running) but has no end instant', () => {

@@ -15,9 +15,9 @@ const ROW: TaskRow = {
   logicalClusterName: 'lc_sales',
   taskType: 'Expand',
   startTimeRaw: '2023-06-15 08:00:00',
-  startTime: new Date('2023-06-15T00:00:00Z'),
+  startTime: Date.parse('2023-06-15T00:00:00Z') * 1000,
   endTimeRaw: '2023-06-15 08:05:30',
-  endTime: new Date('2023-06-15T00:05:30Z'),
+  endTime: Date.parse('2023-06-15T00:05:30Z') * 1000 + 123_456,
   durationSeconds: 330.5,
   result: 'success',
   log: 'expanded by 2 nodes',
@@ -32,7 +32,7 @@ describe('COPY text', () => {
   it('writes one line per row, fields in the staging table order, nulls as \\N', () => {
     const running: TaskRow = { ...ROW, endTimeRaw: null, endTime: null, durationSeconds: null, isRunning: true, result: null };
     expect(copyLine(running)).toBe(
-      'p-1\tc-1\tlc_sales\tExpand\t2023-06-15 08:00:00\t2023-06-15T00:00:00.000Z\t\\N\t\\N\t\\N\tt\t\\N\texpanded by 2 nodes\t{}\t\\N\n',
+      'p-1\tc-1\tlc_sales\tExpand\t2023-06-15 08:00:00\t2023-06-15T00:00:00.000000Z\t\\N\t\\N\t\\N\tt\t\\N\texpanded by 2 nodes\t{}\t\\N\n',
     );
     expect(copyLine(running).split('\t')).toHaveLength(COPY_COLUMNS.length);
   });
@@ -51,7 +51,8 @@ describe('COPY text', () => {
     expect(byName.logical_cluster_name).toEqual(['lc_sales', HOSTILE]);
     expect(byName.log).toEqual(['expanded by 2 nodes', HOSTILE]);
     expect(byName.result).toEqual(['success', '\\N']);
-    expect(byName.start_time).toEqual(['2023-06-15T00:00:00.000Z', '2023-06-15T00:00:00.000Z']);
+    expect(byName.start_time).toEqual(['2023-06-15T00:00:00.000000Z', '2023-06-15T00:00:00.000000Z']);
+    expect(byName.end_time).toEqual(['2023-06-15T00:05:30.123456Z', '2023-06-15T00:05:30.123456Z']);
     expect(byName.duration_seconds).toEqual(['330.5', '330.5']);
     expect(byName.is_running).toEqual(['f', 'f']);
     expect(byName.parse_issues).toEqual(['{}', '{"a\\"quote","back\\\\slash"}']);
@@ -67,19 +68,39 @@ describe('COPY text', () => {
 });
 
 describe('isoInstant', () => {
-  it('writes exactly what toISOString writes, for 20,000 instants from year 0 to 9999 and around the edges', () => {
+  /** toISOString's text with the microseconds that Date cannot hold: the reference. */
+  function reference(micros: number): string {
+    const seconds = Math.floor(micros / 1e6);
+    const iso = new Date(seconds * 1000).toISOString();
+    return `${iso.slice(0, -5)}.${String(micros - seconds * 1e6).padStart(6, '0')}Z`;
+  }
+
+  it('writes toISOString\'s text with six fraction digits, for 20,000 instants of years 1685–2255 and around the edges', () => {
     const random = seededRandom(5);
-    const first = Date.parse('0000-01-01T00:00:00.000Z');
-    const last = Date.parse('9999-12-31T23:59:59.999Z');
-    const instants = [first, first - 1, last, last + 1, 0, -1, 1, Date.parse('1969-12-31T23:59:59.999Z'), 8.64e15, -8.64e15];
+    // Where every microsecond is a safe integer (what parseApiTime hands over with a fraction).
+    const first = Date.parse('1685-01-01T00:00:00.000Z') * 1000;
+    const last = Date.parse('2255-06-01T00:00:00.000Z') * 1000;
+    const instants = [first, last, 0, -1, 1, 999_999, 1_000_000, -999_999, -1_000_000, -86_400_000_000, 86_399_999_999, 86_400_000_000];
     for (let i = 0; i < 20_000; i++) {
-      const ms = Math.floor(first + random() * (last - first));
-      // Whole seconds (what the API sends) as well as milliseconds.
-      instants.push(i % 2 === 0 ? ms - (((ms % 1000) + 1000) % 1000) : ms);
+      const micros = Math.floor(first + random() * (last - first));
+      // Whole seconds (the documented shape) as well as microseconds.
+      instants.push(i % 2 === 0 ? micros - (((micros % 1e6) + 1e6) % 1e6) : micros);
     }
-    for (const ms of instants) {
-      const date = new Date(ms);
-      expect(isoInstant(date)).toBe(date.toISOString());
-    }
+    for (const micros of instants) expect(isoInstant(micros), String(micros)).toBe(reference(micros));
+  });
+
+  it('writes whole seconds of years 1–9999 exactly (beyond 2^53 µs, multiples of 10^6 are still exact doubles)', () => {
+    const random = seededRandom(6);
+    const first = Date.parse('0001-01-01T00:00:00Z') / 1000;
+    const last = Date.parse('9999-12-31T23:59:59Z') / 1000;
+    const seconds = [first, last, first + 86_399, last - 86_399];
+    for (let i = 0; i < 5000; i++) seconds.push(Math.floor(first + random() * (last - first)));
+    for (const s of seconds) expect(isoInstant(s * 1e6), String(s)).toBe(reference(s * 1e6));
+  });
+
+  it('writes 1 µs before midnight in the day it belongs to (no rounding of the day number)', () => {
+    const midnight = Date.parse('2255-01-01T00:00:00Z') * 1000;
+    expect(isoInstant(midnight - 1)).toBe('2254-12-31T23:59:59.999999Z');
+    expect(isoInstant(midnight)).toBe('2255-01-01T00:00:00.000000Z');
   });
 });

@@ -1,0 +1,79 @@
+/**
+ * Transport failures an operator can fix (an unknown CA, a proxy that wants
+ * credentials, a name only a proxy can resolve) get a message that names the
+ * cause and the fix. The error's code stays, so retry and breaker decisions
+ * that match on it are unchanged.
+ */
+
+/** Node's codes for a certificate chain that ends in no trusted root. */
+const UNKNOWN_CA = new Set([
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+]);
+
+const CA_ADVICE = 'if your network uses a private CA (for example a TLS-inspecting proxy), set NODE_EXTRA_CA_CERTS=/path/to/ca.pem';
+// undici's wording for a refused CONNECT (RequestAbortedError) and a 407 to an absolute-form request.
+const TUNNEL_REFUSED = /^Proxy response \((\d{3})\) !== 200 when HTTP Tunneling$/;
+const PROXY_AUTH = /^Proxy Authentication Required \(407\)$/;
+
+/** A failure with its hint; `code` and `cause` are the original error's. */
+export class NetworkFailure extends Error {
+  constructor(
+    message: string,
+    readonly code: string,
+    cause: unknown,
+  ) {
+    super(message, { cause });
+  }
+
+  override get name(): string {
+    return 'NetworkFailure';
+  }
+}
+
+interface CodedError {
+  readonly code?: unknown;
+  readonly message?: unknown;
+  readonly cause?: unknown;
+}
+
+/** `error` with a hint when one applies, else `error` itself. */
+export function withNetworkHint(error: unknown, proxied: boolean): unknown {
+  // A TLS error may come wrapped (undici's SecureProxyConnectionError keeps it as the cause).
+  for (let current: unknown = error, depth = 0; current instanceof Error && depth < 3; current = current.cause, depth++) {
+    const hinted = hint(current as CodedError, proxied);
+    if (hinted !== null) return new NetworkFailure(hinted.message, hinted.code, error);
+  }
+  return error;
+}
+
+function hint(error: CodedError, proxied: boolean): { readonly message: string; readonly code: string } | null {
+  const code = typeof error.code === 'string' ? error.code : '';
+  const message = typeof error.message === 'string' ? error.message : '';
+  if (UNKNOWN_CA.has(code)) {
+    return { code, message: `the server's certificate is signed by an unknown CA (${code}: ${message}); ${CA_ADVICE}` };
+  }
+  if (code === 'CERT_HAS_EXPIRED') {
+    return { code, message: `the server's certificate has expired (${code}); if a TLS-inspecting proxy presents it, its certificate must be renewed` };
+  }
+  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') {
+    return { code, message: `the server's certificate does not name this host (${code}: ${message}); check the endpoint URL` };
+  }
+  const tunnel = TUNNEL_REFUSED.exec(message);
+  if (tunnel?.[1] === '407' || PROXY_AUTH.test(message)) {
+    return {
+      code: code || 'UND_ERR_PROXY_AUTH',
+      message: 'the proxy requires authentication (407): put the credentials in the proxy URL, http://user:password@proxy:3128 (percent-encode special characters)',
+    };
+  }
+  if (tunnel) {
+    return { code: code || 'UND_ERR_ABORTED', message: `the proxy refused to open a tunnel to the host (HTTP ${tunnel[1]}): ask for the host to be allowed, or list it in NO_PROXY` };
+  }
+  if (code === 'ENOTFOUND' && !proxied) {
+    return { code, message: `${message}; if this network reaches Huawei Cloud only through a proxy, set HTTPS_PROXY (and NO_PROXY for hosts reached directly)` };
+  }
+  return null;
+}
