@@ -155,13 +155,16 @@ describe('identical twins split by a page boundary', () => {
 describe('drift and re-walks with shared keys', () => {
   const fleet = SimFleet.generate(fleetSpec);
 
-  const cases: readonly [string, FaultSpec][] = [
-    ['the previous page\'s last task repeated at the top of pages', { seed: 4, duplicateRate: 0.5 }],
-    ['pages that come back empty although rows remain (a re-walk follows)', { seed: 6, emptyPageRate: 0.2 }],
-    ['counts that under-report (a re-walk follows)', { seed: 8, countDriftRate: 0.3, countDrift: 3 }],
+  // A count that lies low can make a walk look complete although identical
+  // twins split by a page boundary were taken for one drifted task: there a
+  // succeeded cluster may lack that twin (docs: the identity rule).
+  const cases: readonly [string, FaultSpec, boolean][] = [
+    ['the previous page\'s last task repeated at the top of pages', { seed: 4, duplicateRate: 0.5 }, true],
+    ['pages that come back empty although rows remain (a re-walk follows)', { seed: 6, emptyPageRate: 0.2 }, true],
+    ['counts that lie (a re-walk follows when short)', { seed: 8, countDriftRate: 0.3, countDrift: 3 }, false],
   ];
-  for (const [name, faults] of cases) {
-    it(`${name}: never a duplicate or invented row; a cluster that succeeds holds exactly its tasks`, async () => {
+  for (const [name, faults, countIsTrue] of cases) {
+    it(`${name}: never a duplicate or invented row${countIsTrue ? '; a cluster that succeeds holds exactly its tasks' : ''}`, async () => {
       await withDatabase(async (db) => {
         await withSimulator({ fleet, pageSizeCap: 7, faults }, async (simulator) => {
           const report = await exportOnce(db.url, fleetConfig(simulator, fleet, { pageSize: 7, concurrency: 2 }));
@@ -178,7 +181,7 @@ describe('drift and re-walks with shared keys', () => {
           for (const cluster of report.clusters) {
             const rows = stored.filter((r) => r.startsWith(`["${cluster.clusterId}"`));
             expect(rows.length).toBe(cluster.tasksFetched);
-            if (cluster.status === 'succeeded') {
+            if (cluster.status === 'succeeded' && countIsTrue) {
               expect(rows).toEqual(truth.filter((r) => r.startsWith(`["${cluster.clusterId}"`)));
             }
           }
