@@ -10,7 +10,7 @@ import { SimFleet, startSimulator, type SimCluster, type Simulator } from '../sr
 import type { RawTask } from '../src/source/task-page.js';
 import { toTaskRow } from '../src/transform/task-row.js';
 import { copyLine, identifiedLine } from '../src/warehouse/copy-text.js';
-import { rowFingerprint } from '../src/warehouse/fingerprint.js';
+import { fingerprintSeed, taskFingerprint } from '../src/warehouse/fingerprint.js';
 
 export interface FleetGroup {
   readonly seed: number;
@@ -81,11 +81,12 @@ async function dump(fleet: SimFleet, file: string): Promise<DumpReply> {
   };
   for (const cluster of fleet.clusters) {
     const context = { projectId: cluster.projectId, clusterId: cluster.id, sourceTimeZone: 'UTC' };
+    const seed = fingerprintSeed(context);
     for (const task of cluster.tasks) {
       // Round-trip through JSON: exactly what the exporter's client sees. Every
       // key is unique in these fleets: each task is its key's occurrence 1.
-      const line = copyLine(toTaskRow(JSON.parse(JSON.stringify(task)) as RawTask, context));
-      chunk.push(identifiedLine(line, 1, rowFingerprint(line)));
+      const raw = JSON.parse(JSON.stringify(task)) as RawTask;
+      chunk.push(identifiedLine(copyLine(toTaskRow(raw, context)), 1, taskFingerprint(raw, seed)));
       rows++;
       if (chunk.length >= 10_000) await flush();
     }

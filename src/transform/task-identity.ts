@@ -5,12 +5,11 @@
  * One instance per cluster export; the rule is spelled out on TaskIdentities.
  */
 
-/** A listed task as the rule sees it: natural key, content fingerprint, and what to write. */
-export interface ListedTask<T> {
-  readonly key: string;
-  readonly fingerprint: number;
-  readonly running: boolean;
-  readonly payload: T;
+/** One page as the rule sees it: per entry, its natural key, content fingerprint and whether it runs. */
+export interface ListedPage {
+  readonly keys: readonly string[];
+  readonly fingerprints: readonly number[];
+  readonly running: readonly boolean[];
 }
 
 /** A task already stored (its fingerprint is null for rows written before fingerprints existed). */
@@ -19,31 +18,38 @@ export interface StoredTask {
   readonly occurrence: number;
   readonly fingerprint: number | null;
   readonly running: boolean;
+  /** Stored with parse issues: counted as flagged again when listed unchanged. */
+  readonly flagged: boolean;
 }
 
-/** new: insert; changed: the stored occurrence differs; unchanged: stored exactly so. */
-export type Verdict = 'new' | 'changed' | 'unchanged';
-
-export interface Identified<T> {
-  readonly verdict: Verdict;
+/** An entry to write: `new` (insert) or `changed` (its stored occurrence differs). */
+export interface ToWrite {
+  readonly index: number;
   readonly occurrence: number;
-  readonly task: ListedTask<T>;
+  readonly verdict: 'new' | 'changed';
 }
 
-export interface PageIdentities<T> {
-  /** The page's tasks that are not repeats, in page order. */
-  readonly tasks: readonly Identified<T>[];
+export interface PageIdentities {
+  /** The page's entries to write, in page order. */
+  readonly toWrite: readonly ToWrite[];
+  /** Entries that are stored exactly so already, and of those the ones stored with parse issues. */
+  readonly unchanged: number;
+  readonly unchangedFlagged: number;
   /** Entries that were a task met before in this export (drift, or a re-walk). */
   readonly repeats: number;
   /** Of those, how many lead the page and were met earlier in this same walk. */
   readonly leadingRepeats: number;
 }
 
+type Verdict = 'new' | 'changed' | 'unchanged';
+
 /** A stored or listed task; `walk`/`page`/`position` tell where it was last met. */
 class Occupant {
   walk = 0;
   page = 0;
   position: number | null = null;
+  /** The page on which an entry last repeated it (rule 2): one repeat per page. */
+  repeatedOn = 0;
   /** Counted in this export already (as new, changed or unchanged). */
   counted = false;
   constructor(
@@ -52,6 +58,7 @@ class Occupant {
     public running: boolean,
     /** In the database before this export started. */
     readonly stored: boolean,
+    readonly flagged = false,
   ) {}
 }
 
@@ -77,7 +84,7 @@ function lowestOccurrence(occupants: readonly Occupant[]): Occupant | undefined 
  * Identical tasks split by a page boundary look like drift to rule 2: a
  * re-walk uses pages that put each such pair on one page (rewalkPageSize).
  */
-export class TaskIdentities<T> {
+export class TaskIdentities {
   private readonly groups = new Map<string, Group>();
   private walk = 0;
   private page = 0;
@@ -86,7 +93,9 @@ export class TaskIdentities<T> {
   private splitPairs: (readonly [number, number])[] = [];
 
   constructor(stored: Iterable<StoredTask>) {
-    for (const task of stored) this.add(task.key, new Occupant(task.occurrence, task.fingerprint, task.running, true));
+    for (const task of stored) {
+      this.add(task.key, new Occupant(task.occurrence, task.fingerprint, task.running, true, task.flagged));
+    }
   }
 
   /** Distinct tasks met in this export so far, over every walk. */
@@ -100,47 +109,67 @@ export class TaskIdentities<T> {
   }
 
   /**
-   * One page, as a whole; `start`: the listing position of its first task
+   * One page, as a whole; `start`: the listing position of its first entry
    * (null if unknown, e.g. the server sent more than asked).
    */
-  identifyPage(tasks: readonly ListedTask<T>[], start: number | null): PageIdentities<T> {
+  identifyPage(listed: ListedPage, start: number | null): PageIdentities {
     const page = ++this.page;
-    const found: (Identified<T> | 'walk' | 'export' | undefined)[] = new Array(tasks.length);
-    const usedHere = new Set<Occupant>();
-    const later: number[] = [];
-    const at = (i: number): number | null => (start === null ? null : start + i);
-    tasks.forEach((task, i) => {
-      const group = this.groups.get(task.key);
+    const { keys, fingerprints, running } = listed;
+    const toWrite: ToWrite[] = [];
+    let unchanged = 0;
+    let unchangedFlagged = 0;
+    let repeats = 0;
+    let leadingRepeats = 0;
+    let leading = true;
+    let later: number[] | null = null;
+    const take = (i: number, occupant: Occupant): void => {
+      const verdict = this.claim(occupant, fingerprints[i] as number, running[i] as boolean, page, start === null ? null : start + i);
+      if (verdict === 'repeat') repeats += 1;
+      else if (verdict === 'unchanged') {
+        unchanged += 1;
+        if (occupant.flagged) unchangedFlagged += 1;
+      } else toWrite.push({ index: i, occurrence: occupant.occurrence, verdict });
+    };
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[i] as string;
+      const fingerprint = fingerprints[i] as number;
+      const group = this.groups.get(key);
       if (group === undefined) {
-        found[i] = this.claim(task, this.add(task.key, new Occupant(1, task.fingerprint, task.running, false)), page, at(i));
-        return;
+        leading = false;
+        take(i, this.add(key, new Occupant(1, fingerprint, running[i] as boolean, false)));
+        continue;
       }
-      const occupants = list(group);
-      const same = occupants.find((o) => o.fingerprint === task.fingerprint && o.walk !== this.walk);
+      const same = this.sameContentNotMet(group, fingerprint);
       if (same) {
-        usedHere.add(same);
-        found[i] = this.claim(task, same, page, at(i));
-        return;
+        leading = false;
+        take(i, same);
+        continue;
       }
-      const met = this.metOnOtherPage(occupants, task, page, at(i), usedHere);
+      const met = this.metOnOtherPage(list(group), fingerprint, page, start === null ? null : start + i);
       if (met) {
-        usedHere.add(met);
-        found[i] = 'walk';
-        return;
+        met.repeatedOn = page;
+        repeats += 1;
+        if (leading) leadingRepeats += 1;
+        continue;
       }
-      later.push(i);
-    });
-    for (const i of later) {
-      const task = tasks[i] as ListedTask<T>;
-      const candidates = list(this.groups.get(task.key) as Group).filter((o) => o.walk !== this.walk);
+      leading = false;
+      (later ??= []).push(i);
+    }
+    for (const i of later ?? []) {
+      const key = keys[i] as string;
+      const candidates = list(this.groups.get(key) as Group).filter((o) => o.walk !== this.walk);
       const unmet = candidates.filter((o) => !o.counted);
       const changed = unmet.find((o) => o.running) ?? lowestOccurrence(unmet) ?? candidates.find((o) => o.running);
-      found[i] = this.claim(task, changed ?? this.addNext(task), page, at(i));
+      take(i, changed ?? this.addNext(key, fingerprints[i] as number, running[i] as boolean));
     }
-    let leadingRepeats = 0;
-    while (found[leadingRepeats] === 'walk') leadingRepeats += 1;
-    const identified = found.filter((f): f is Identified<T> => typeof f === 'object');
-    return { tasks: identified, repeats: tasks.length - identified.length, leadingRepeats };
+    if (later) toWrite.sort((a, b) => a.index - b.index);
+    return { toWrite, unchanged, unchangedFlagged, repeats, leadingRepeats };
+  }
+
+  /** Rule 3's first choice: an occupant with this content not yet met in this walk (the common case: one). */
+  private sameContentNotMet(group: Group, fingerprint: number): Occupant | undefined {
+    if (!Array.isArray(group)) return group.fingerprint === fingerprint && group.walk !== this.walk ? group : undefined;
+    return group.find((o) => o.fingerprint === fingerprint && o.walk !== this.walk);
   }
 
   /**
@@ -159,13 +188,12 @@ export class TaskIdentities<T> {
 
   private metOnOtherPage(
     occupants: readonly Occupant[],
-    task: ListedTask<T>,
+    fingerprint: number,
     page: number,
     position: number | null,
-    usedHere: ReadonlySet<Occupant>,
   ): Occupant | undefined {
     const met = occupants.filter(
-      (o) => o.fingerprint === task.fingerprint && o.walk === this.walk && o.page !== page && !usedHere.has(o),
+      (o) => o.fingerprint === fingerprint && o.walk === this.walk && o.page !== page && o.repeatedOn !== page,
     );
     // The same position again is a re-read (overlapping offsets), not a shift.
     const found = met.find((o) => o.position === position) ?? met[0];
@@ -175,23 +203,29 @@ export class TaskIdentities<T> {
     return found;
   }
 
-  /** Marks `occupant` as met by `task`; a repeat if this export counted it already. */
-  private claim(task: ListedTask<T>, occupant: Occupant, page: number, position: number | null): Identified<T> | 'export' {
+  /** Marks `occupant` as met by an entry; a repeat if this export counted it already. */
+  private claim(
+    occupant: Occupant,
+    fingerprint: number,
+    running: boolean,
+    page: number,
+    position: number | null,
+  ): Verdict | 'repeat' {
     occupant.walk = this.walk;
     occupant.page = page;
     occupant.position = position;
-    if (occupant.counted) return 'export';
+    if (occupant.counted) return 'repeat';
     occupant.counted = true;
     this.distinctTasks += 1;
-    const verdict: Verdict = !occupant.stored ? 'new' : occupant.fingerprint === task.fingerprint ? 'unchanged' : 'changed';
-    occupant.fingerprint = task.fingerprint;
-    occupant.running = task.running;
-    return { verdict, occurrence: occupant.occurrence, task };
+    const verdict: Verdict = !occupant.stored ? 'new' : occupant.fingerprint === fingerprint ? 'unchanged' : 'changed';
+    occupant.fingerprint = fingerprint;
+    occupant.running = running;
+    return verdict;
   }
 
-  private addNext(task: ListedTask<T>): Occupant {
-    const occurrences = list(this.groups.get(task.key) as Group).map((o) => o.occurrence);
-    return this.add(task.key, new Occupant(Math.max(0, ...occurrences) + 1, task.fingerprint, task.running, false));
+  private addNext(key: string, fingerprint: number, running: boolean): Occupant {
+    const occurrences = list(this.groups.get(key) as Group).map((o) => o.occurrence);
+    return this.add(key, new Occupant(Math.max(0, ...occurrences) + 1, fingerprint, running, false));
   }
 
   private add(key: string, occupant: Occupant): Occupant {

@@ -14,25 +14,35 @@ export interface ClusterBatchCounts {
   readonly unchanged: number;
 }
 
-/** What the merge statement returns, one row per cluster in the batch. */
-export interface BatchCountsRow {
+/** What the merge statement returns: per cluster, the rows it inserted and updated. */
+export interface WrittenRow {
   readonly cluster_id: string;
-  readonly fetched: number;
-  readonly flagged: number;
   readonly inserted: number;
   readonly updated: number;
-  readonly unchanged: number;
 }
 
-export function readBatchCounts(rows: readonly BatchCountsRow[]): ClusterBatchCounts[] {
-  return rows.map((r) => ({
-    clusterId: r.cluster_id,
-    fetched: r.fetched,
-    flagged: r.flagged,
-    inserted: r.inserted,
-    updated: r.updated,
-    unchanged: r.unchanged,
-  }));
+/**
+ * A batch's ledger counters from what its pages counted (`fetched`,
+ * `flagged`) and what the merge wrote: every fetched task not inserted or
+ * updated was unchanged (whether it travelled to the database or not).
+ */
+export function batchCounts(
+  pages: readonly { readonly clusterId: string; readonly fetched: number; readonly flagged: number }[],
+  written: readonly WrittenRow[],
+): ClusterBatchCounts[] {
+  const byCluster = new Map(written.map((w) => [w.cluster_id, w]));
+  const totals = new Map<string, { fetched: number; flagged: number }>();
+  for (const page of pages) {
+    const total = totals.get(page.clusterId) ?? { fetched: 0, flagged: 0 };
+    total.fetched += page.fetched;
+    total.flagged += page.flagged;
+    totals.set(page.clusterId, total);
+  }
+  return [...totals].map(([clusterId, { fetched, flagged }]) => {
+    const inserted = byCluster.get(clusterId)?.inserted ?? 0;
+    const updated = byCluster.get(clusterId)?.updated ?? 0;
+    return { clusterId, fetched, flagged, inserted, updated, unchanged: fetched - inserted - updated };
+  });
 }
 
 // Batches in flight share clusters. Their ledger rows are locked in cluster

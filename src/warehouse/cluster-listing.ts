@@ -1,13 +1,14 @@
 /**
- * One cluster's listing on its way to the warehouse: each page's tasks become
- * rows, the identity rule (transform/task-identity.ts) says which task each
- * is, and the rows to write go to the run's writer with their identity.
+ * One cluster's listing on its way to the warehouse: the identity rule
+ * (transform/task-identity.ts) says which task each listed entry is, from its
+ * key and fingerprint alone; only new or changed tasks become rows and go to
+ * the run's writer. An unchanged task is never transformed, nor sent.
  */
 import type { RawTask } from '../source/task-page.js';
-import { TaskIdentities, type Identified, type ListedTask, type StoredTask } from '../transform/task-identity.js';
-import { naturalKey, toTaskRow, type RowContext } from '../transform/task-row.js';
+import { TaskIdentities, type StoredTask } from '../transform/task-identity.js';
+import { isRunningTask, rawTaskKey, toTaskRow, type RowContext } from '../transform/task-row.js';
 import { copyLine, identifiedLine } from './copy-text.js';
-import { rowFingerprint } from './fingerprint.js';
+import { fingerprintSeed, taskFingerprint } from './fingerprint.js';
 import type { RowCounts, TaskWriter } from './task-writer.js';
 
 /** What became of one page: `accepted` resolves when the walk may fetch more. */
@@ -17,8 +18,11 @@ export interface PageOutcome {
   readonly leadingRepeats: number;
 }
 
+const NOTHING_TO_WAIT_FOR = Promise.resolve();
+
 export class ClusterListing {
-  private readonly identities: TaskIdentities<string>;
+  private readonly identities: TaskIdentities;
+  private readonly seed: number;
   private readonly commits: Promise<RowCounts>[] = [];
 
   constructor(
@@ -27,6 +31,7 @@ export class ClusterListing {
     stored: Iterable<StoredTask>,
   ) {
     this.identities = new TaskIdentities(stored);
+    this.seed = fingerprintSeed(context);
   }
 
   /** Distinct tasks met so far, over every walk of this export. */
@@ -45,28 +50,33 @@ export class ClusterListing {
 
   /** One page, as a whole; `start`: the listing position of its first task (null: unknown). */
   page(tasks: readonly RawTask[], start: number | null): PageOutcome {
-    const found = this.identities.identifyPage(tasks.map((task) => this.listed(task)), start);
-    return { accepted: this.write(found.tasks), repeats: found.repeats, leadingRepeats: found.leadingRepeats };
+    const keys = new Array<string>(tasks.length);
+    const fingerprints = new Array<number>(tasks.length);
+    const running = new Array<boolean>(tasks.length);
+    tasks.forEach((task, i) => {
+      keys[i] = rawTaskKey(task);
+      fingerprints[i] = taskFingerprint(task, this.seed);
+      running[i] = isRunningTask(task);
+    });
+    const found = this.identities.identifyPage({ keys, fingerprints, running }, start);
+    let copyText = '';
+    let flagged = found.unchangedFlagged;
+    for (const { index, occurrence } of found.toWrite) {
+      const row = toTaskRow(tasks[index] as RawTask, this.context);
+      if (row.issues.length > 0) flagged += 1;
+      copyText += identifiedLine(copyLine(row), occurrence, fingerprints[index] as number);
+    }
+    const fetched = found.toWrite.length + found.unchanged;
+    const { repeats, leadingRepeats } = found;
+    if (fetched === 0) return { accepted: NOTHING_TO_WAIT_FOR, repeats, leadingRepeats };
+    const page = { copyText, rows: found.toWrite.length, fetched, flagged };
+    const { accepted, committed } = this.writer.write(this.context.clusterId, page);
+    this.commits.push(committed);
+    return { accepted, repeats, leadingRepeats };
   }
 
   /** Every write handed to the writer, once committed or failed. */
   settled(): Promise<PromiseSettledResult<RowCounts>[]> {
     return Promise.allSettled(this.commits);
-  }
-
-  /** The row as COPY text, young: the TaskRow dies here. */
-  private listed(task: RawTask): ListedTask<string> {
-    const row = toTaskRow(task, this.context);
-    const line = copyLine(row);
-    return { key: naturalKey(row), fingerprint: rowFingerprint(line), running: row.isRunning, payload: line };
-  }
-
-  private write(found: readonly Identified<string>[]): Promise<void> {
-    if (found.length === 0) return Promise.resolve();
-    let text = '';
-    for (const { task, occurrence } of found) text += identifiedLine(task.payload, occurrence, task.fingerprint);
-    const { accepted, committed } = this.writer.write(this.context.clusterId, text, found.length);
-    this.commits.push(committed);
-    return accepted;
   }
 }

@@ -1,12 +1,12 @@
 /**
  * The fast load path: COPY the batch into a session-local staging table
  * (pg-copy-streams, large chunks), then one statement merges it into the
- * tasks table and returns each cluster's counters (merge-tasks-sql.ts).
+ * tasks table and returns what it wrote per cluster (merge-tasks-sql.ts).
  */
 import { once } from 'node:events';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import { readBatchCounts, type BatchCountsRow, type ClusterBatchCounts } from './batch-ledger.js';
+import type { WrittenRow } from './batch-ledger.js';
 import { mergeTasksSql } from './merge-tasks-sql.js';
 import { COLUMN_NAMES, TASKS_TABLE, columnList } from './task-columns.js';
 
@@ -31,7 +31,7 @@ export async function copyAndMerge(
   client: pg.ClientBase,
   chunks: readonly Buffer[],
   runId: number,
-): Promise<ClusterBatchCounts[]> {
+): Promise<WrittenRow[]> {
   if (!staged.has(client)) {
     await client.query(CREATE_STAGE_SQL);
     staged.add(client);
@@ -42,6 +42,5 @@ export async function copyAndMerge(
   }
   stream.end();
   await once(stream, 'finish');
-  const result = await client.query<BatchCountsRow>(MERGE_STAGE_SQL, [runId]);
-  return readBatchCounts(result.rows);
+  return (await client.query<WrittenRow>(MERGE_STAGE_SQL, [runId])).rows;
 }

@@ -1,34 +1,103 @@
 /**
- * A row's fingerprint: a 53-bit hash of its COPY text, stored with the row so
- * that a later export can tell an unchanged task without reading the row.
- * Not cryptographic: a collision only delays an update until the task changes
- * again, and two independent 32-bit lanes make one ~1 in 2^53.
+ * A task's fingerprint: a 53-bit hash of the task as the API sent it, seeded
+ * with how this exporter reads it (project, time zone, and the rows it writes
+ * for sample tasks), stored with the row so a later export can tell an
+ * unchanged task before building its row, and never send it.
  */
+import type { RawTask } from '../source/task-page.js';
+import { toTaskRow, type RowContext } from '../transform/task-row.js';
+import { copyLine } from './copy-text.js';
+import { FORMAT_SAMPLES } from './fingerprint-samples.js';
 
-/** Two chars per step: twice as fast as a byte-wise FNV on ~250-char rows, still one pass. */
-export function rowFingerprint(text: string): number {
-  let a = 0x811c9dc5 | 0;
-  let b = 0x9e3779b9 | 0;
-  const end = text.length - 1;
+// Two independent 32-bit lanes (FNV-style multiply, murmur3 finish): a
+// collision only delays an update until the task changes again, and is ~1 in 2^53.
+let laneA = 0;
+let laneB = 0;
+
+function mix(value: number): void {
+  laneA = Math.imul(laneA ^ value, 0x01000193);
+  laneB = Math.imul(laneB ^ value, 0x5bd1e995) ^ (laneB >>> 13);
+}
+
+/** Four chars per loop step, every pair into both lanes, then the length: fields cannot run into each other. */
+function mixText(text: string): void {
+  const n = text.length;
+  let a = laneA;
+  let b = laneB;
   let i = 0;
-  for (; i < end; i += 2) {
-    const pair = text.charCodeAt(i) | (text.charCodeAt(i + 1) << 16);
-    a = Math.imul(a ^ pair, 0x01000193);
-    b = Math.imul(b ^ pair, 0x5bd1e995) ^ (b >>> 13);
+  for (; i + 3 < n; i += 4) {
+    const p0 = text.charCodeAt(i) | (text.charCodeAt(i + 1) << 16);
+    const p1 = text.charCodeAt(i + 2) | (text.charCodeAt(i + 3) << 16);
+    a = Math.imul(Math.imul(a ^ p0, 0x01000193) ^ p1, 0x01000193);
+    b = Math.imul(b ^ p0, 0x5bd1e995) ^ (b >>> 13);
+    b = Math.imul(b ^ p1, 0x5bd1e995) ^ (b >>> 13);
   }
-  if (i === end) {
-    const last = text.charCodeAt(i);
-    a = Math.imul(a ^ last, 0x01000193);
-    b = Math.imul(b ^ last, 0x5bd1e995) ^ (b >>> 13);
-  }
-  // Final avalanche (murmur3's fmix32) so every input bit reaches the bits kept.
-  a = fmix32(a ^ text.length);
-  b = fmix32(b);
-  return (a >>> 0) * 0x200000 + ((b >>> 0) & 0x1fffff);
+  laneA = a;
+  laneB = b;
+  for (; i < n; i++) mix(text.charCodeAt(i));
+  mix(0x10000 | n);
 }
 
 function fmix32(h: number): number {
   h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
   h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
   return h ^ (h >>> 16);
+}
+
+function start(seed: number): void {
+  laneA = 0x811c9dc5 ^ seed;
+  laneB = 0x9e3779b9 ^ Math.imul(seed, 0x27d4eb2f);
+}
+
+function finish(): number {
+  return (fmix32(laneA) >>> 0) * 0x200000 + ((fmix32(laneB) >>> 0) & 0x1fffff);
+}
+
+/** A 53-bit hash of `text`. */
+export function textFingerprint(text: string, seed = 0): number {
+  start(seed);
+  mixText(text);
+  return finish();
+}
+
+const FIELDS = ['type', 'logical_cluster_name', 'start_time', 'end_time', 'result', 'log'] as const;
+const KNOWN = new Set<string>(FIELDS);
+
+/** The task's fields in a fixed order; anything but a documented string field goes through JSON. */
+export function taskFingerprint(task: RawTask, seed: number): number {
+  start(seed);
+  for (const field of FIELDS) {
+    const value = task[field];
+    if (typeof value === 'string') mixText(value);
+    else if (value === undefined || value === null) mix(value === null ? 0x20001 : 0x20002);
+    else return oddTaskFingerprint(task, seed);
+  }
+  for (const key in task) if (!KNOWN.has(key)) return oddTaskFingerprint(task, seed);
+  return finish();
+}
+
+/** Extra fields or non-string values: the whole task as JSON (rare). */
+function oddTaskFingerprint(task: RawTask, seed: number): number {
+  start(seed ^ 0x5f3759df);
+  mixText(JSON.stringify(task));
+  return finish();
+}
+
+let formatSignature: number | undefined;
+
+/**
+ * What this exporter writes for the sample tasks, as one hash: it changes
+ * whenever the transform or the COPY encoding would write them differently,
+ * and with it every fingerprint, so an upgrade that changes rows re-checks
+ * every stored task once (a sample covers each shape the transform handles).
+ */
+function rowFormatSignature(): number {
+  formatSignature ??= textFingerprint(FORMAT_SAMPLES.map(({ task, zone }) =>
+    copyLine(toTaskRow(task, { projectId: 'p', clusterId: 'c', sourceTimeZone: zone }))).join(''));
+  return formatSignature;
+}
+
+/** The seed for one cluster's fingerprints: what else, beyond the task, its rows depend on. */
+export function fingerprintSeed(context: RowContext): number {
+  return textFingerprint(`${context.projectId}\u0000${context.sourceTimeZone}`, rowFormatSignature()) | 0;
 }

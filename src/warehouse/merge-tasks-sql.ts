@@ -1,7 +1,7 @@
 /**
  * The one statement that writes a batch, whichever way it arrived (COPY into
- * a staging table, or unnest of parameter arrays), and returns each cluster's
- * counters for the ledger (batch-ledger.ts). `$1` is the run id.
+ * a staging table, or unnest of parameter arrays), and returns what it wrote
+ * per cluster for the ledger (batch-ledger.ts). `$1` is the run id.
  */
 import {
   COLUMN_NAMES, COMPARED_COLUMNS, FINGERPRINT_COLUMN as FINGERPRINT, KEY_COLUMNS, NATURAL_KEY_CONSTRAINT, TASKS_TABLE,
@@ -36,54 +36,23 @@ function indent(text: string, prefix: string): string {
   return text.replace(/\n/g, `\n${prefix}`);
 }
 
-const KEY = columnList(KEY_COLUMNS);
-
 /**
- * The batch's merge. It deduplicates by task identity and writes in key order
- * (consistent lock order: concurrent runs cannot deadlock), and skips rows
- * stored exactly so already by reading them by primary key first: ON
- * CONFLICT DO UPDATE locks every conflicting row even when its WHERE then
- * declines the update, a write (WAL and a dirty page) per unchanged task.
+ * The batch's merge: the rows the exporter found new or changed (unchanged
+ * tasks never travel, see cluster-listing.ts), upserted in key order so that
+ * concurrent runs lock rows in the same order and cannot deadlock. Returns,
+ * per cluster, the rows inserted and the rows updated (a row another run
+ * wrote identically meanwhile, or whose fingerprint was only missing, is
+ * neither).
  */
 export function mergeTasksSql(staged: string): string {
   return `
-WITH staged AS (
-    SELECT DISTINCT ON (${KEY}) *
-      FROM (${staged}) AS s
-     ORDER BY ${KEY}
-), changed AS (
-    -- LIMIT 1 keeps the lookup a per-row primary-key probe: the staging
-    -- table has no statistics, and a hash join would scan the whole table.
-    SELECT s.*
-      FROM staged s
-      LEFT JOIN LATERAL (
-          SELECT ${columnList([...COMPARED_COLUMNS, FINGERPRINT])}
-            FROM ${TASKS_TABLE} c
-           WHERE ${KEY_COLUMNS.map((column) => `c.${column} = s.${column}`).join(' AND ')}
-           LIMIT 1
-      ) AS stored ON true
-     WHERE stored.project_id IS NULL
-        OR ${rowOf([...COMPARED_COLUMNS, FINGERPRINT], 'stored')} IS DISTINCT FROM ${rowOf([...COMPARED_COLUMNS, FINGERPRINT], 's')}
-     ORDER BY ${columnList(KEY_COLUMNS, 's')}
-), upserted AS (
-    ${indent(upsertTasksSql('changed'), '    ')}
+WITH upserted AS (
+    ${indent(upsertTasksSql(`(${staged} ORDER BY ${columnList(KEY_COLUMNS)}) AS s`), '    ')}
     RETURNING t.cluster_id, (t.xmax = 0) AS inserted, (t.last_run_id = $1) AS changed
-), written AS (
-    SELECT cluster_id,
-           count(*) FILTER (WHERE inserted)                 AS inserted,
-           count(*) FILTER (WHERE NOT inserted AND changed) AS updated
-      FROM upserted GROUP BY cluster_id
-), batch AS (
-    SELECT cluster_id,
-           count(*)                                              AS fetched,
-           count(*) FILTER (WHERE cardinality(parse_issues) > 0) AS flagged
-      FROM staged GROUP BY cluster_id
-), counts AS (
-    SELECT b.cluster_id, b.fetched, b.flagged,
-           coalesce(w.inserted, 0) AS inserted,
-           coalesce(w.updated, 0)  AS updated,
-           b.fetched - coalesce(w.inserted, 0) - coalesce(w.updated, 0) AS unchanged
-      FROM batch b LEFT JOIN written w USING (cluster_id)
 )
-SELECT cluster_id, fetched::int, flagged::int, inserted::int, updated::int, unchanged::int FROM counts`;
+SELECT cluster_id,
+       count(*) FILTER (WHERE inserted)::int                 AS inserted,
+       count(*) FILTER (WHERE NOT inserted AND changed)::int AS updated
+  FROM upserted
+ GROUP BY cluster_id`;
 }

@@ -1,27 +1,58 @@
 /**
  * What is stored of one cluster, read with one indexed query when its export
- * starts: each task's identity, fingerprint and whether it was running, for
- * the identity rule (transform/task-identity.ts).
+ * starts: each task's identity, fingerprint, and whether it was running or
+ * flagged, for the identity rule (transform/task-identity.ts).
  */
 import type pg from 'pg';
 import type { StoredTask } from '../transform/task-identity.js';
 import { naturalKey } from '../transform/task-row.js';
 
-// The primary key's leading column: an index scan of the cluster's rows.
-const STORED_TASKS_SQL = `
-SELECT logical_cluster_name, task_type, start_time_raw, occurrence, row_fingerprint, is_running
+const FIELD = '\u001f';
+const RECORD = '\u001e';
+
+// One text value for the whole cluster: one result row to parse instead of
+// one per task (half the exporter's CPU for this read). Flags: occurrence * 4
+// + running * 2 + flagged. By the primary key's leading column: an index scan.
+const STORED_BLOB_SQL = `
+SELECT string_agg(concat_ws(E'\\x1f', logical_cluster_name, task_type, start_time_raw, coalesce(row_fingerprint::text, ''),
+                            occurrence * 4 + is_running::int * 2 + (cardinality(parse_issues) > 0)::int), E'\\x1e')
   FROM dws.logical_cluster_tasks
  WHERE cluster_id = $1`;
 
-type StoredRow = [string, string, string, number, string | null, boolean];
+// Row by row, for a cluster whose key texts contain the separators above.
+const STORED_ROWS_SQL = `
+SELECT logical_cluster_name, task_type, start_time_raw, row_fingerprint,
+       occurrence * 4 + is_running::int * 2 + (cardinality(parse_issues) > 0)::int
+  FROM dws.logical_cluster_tasks
+ WHERE cluster_id = $1`;
+
+type StoredFields = [string, string, string, string | null, number];
+
+function storedTask([logicalClusterName, taskType, startTimeRaw, fingerprint, flags]: StoredFields): StoredTask {
+  return {
+    key: naturalKey({ logicalClusterName, taskType, startTimeRaw }),
+    occurrence: Math.floor(flags / 4),
+    fingerprint: fingerprint === null || fingerprint === '' ? null : Number(fingerprint),
+    running: (flags & 2) !== 0,
+    flagged: (flags & 1) !== 0,
+  };
+}
 
 export async function readStoredTasks(pool: pg.Pool, clusterId: string): Promise<StoredTask[]> {
-  // Arrays, not objects: a large cluster has hundreds of thousands of rows.
-  const result = await pool.query<StoredRow>({ text: STORED_TASKS_SQL, values: [clusterId], rowMode: 'array' });
-  return result.rows.map(([logicalClusterName, taskType, startTimeRaw, occurrence, fingerprint, running]) => ({
-    key: naturalKey({ logicalClusterName, taskType, startTimeRaw }),
-    occurrence,
-    fingerprint: fingerprint === null ? null : Number(fingerprint),
-    running,
-  }));
+  const blob = await pool.query<[string | null]>({ text: STORED_BLOB_SQL, values: [clusterId], rowMode: 'array' });
+  const text = blob.rows[0]?.[0] ?? null;
+  if (text === null) return [];
+  const tasks: StoredTask[] = [];
+  for (const record of text.split(RECORD)) {
+    const fields = record.split(FIELD);
+    if (fields.length !== 5) return readRowByRow(pool, clusterId);
+    const [name, type, start, fingerprint, flags] = fields as [string, string, string, string, string];
+    tasks.push(storedTask([name, type, start, fingerprint, Number(flags)]));
+  }
+  return tasks;
+}
+
+async function readRowByRow(pool: pg.Pool, clusterId: string): Promise<StoredTask[]> {
+  const result = await pool.query<StoredFields>({ text: STORED_ROWS_SQL, values: [clusterId], rowMode: 'array' });
+  return result.rows.map(storedTask);
 }

@@ -5,9 +5,9 @@
  * connections (write-batch.ts), so the database merges one while the next is
  * copied in. Memory is bounded by batch size, never by the number of tasks.
  */
-import { BatchWriter, type BatchWriterOptions, type QueuedRows, type RowCounts } from './write-batch.js';
+import { BatchWriter, type BatchWriterOptions, type PageRows, type QueuedRows, type RowCounts } from './write-batch.js';
 
-export type { LoadMethod, RowCounts } from './write-batch.js';
+export type { LoadMethod, PageRows, RowCounts } from './write-batch.js';
 
 export interface TaskWriterOptions extends BatchWriterOptions {
   readonly batchRows: number;
@@ -29,13 +29,14 @@ export class TaskWriter {
   }
 
   /**
-   * `copyText`: `rowCount` identified lines (copy-text.ts). `accepted`: the
-   * caller may fetch more (the queue is below its bound). `committed`: the
-   * rows are in the database with their ledger counters, or the write failed.
+   * `accepted`: the caller may fetch more (the queue is below its bound).
+   * `committed`: the rows are in the database with their ledger counters,
+   * or the write failed.
    */
-  write(clusterId: string, copyText: string, rowCount: number): { accepted: Promise<void>; committed: Promise<RowCounts> } {
+  write(clusterId: string, page: PageRows): { accepted: Promise<void>; committed: Promise<RowCounts> } {
     // The queue holds UTF-8 bytes, not strings or row objects.
-    const entry = { clusterId, rowCount, copyData: Buffer.from(copyText, 'utf8') };
+    const { rows: rowCount, fetched, flagged } = page;
+    const entry = { clusterId, rowCount, fetched, flagged, copyData: Buffer.from(page.copyText, 'utf8') };
     const committed = new Promise<RowCounts>((resolve, reject) => {
       this.queue.push({ ...entry, resolve, reject });
     });

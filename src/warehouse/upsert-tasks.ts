@@ -5,7 +5,7 @@
  * cast in SQL, so each value goes through the same input conversion as COPY.
  */
 import type pg from 'pg';
-import { readBatchCounts, type BatchCountsRow, type ClusterBatchCounts } from './batch-ledger.js';
+import type { WrittenRow } from './batch-ledger.js';
 import { decodeCopyText } from './copy-text.js';
 import { mergeTasksSql } from './merge-tasks-sql.js';
 import { COLUMN_NAMES, TASK_COLUMNS, columnList } from './task-columns.js';
@@ -23,7 +23,6 @@ export async function unnestAndMerge(
   client: pg.ClientBase,
   copyText: string,
   runId: number,
-): Promise<ClusterBatchCounts[]> {
-  const result = await client.query<BatchCountsRow>(UNNEST_MERGE_SQL, [runId, ...decodeCopyText(copyText)]);
-  return readBatchCounts(result.rows);
+): Promise<WrittenRow[]> {
+  return (await client.query<WrittenRow>(UNNEST_MERGE_SQL, [runId, ...decodeCopyText(copyText)])).rows;
 }

@@ -1,12 +1,12 @@
 /**
  * Writing one batch: in one transaction (retried while the database is away),
- * COPY or unnest it into the merge and add its counters to the ledger. A
- * batch that fails for another reason is retried cluster by cluster, so one
+ * COPY or unnest its rows into the merge and add its counters to the ledger.
+ * A batch that fails for another reason is retried cluster by cluster, so one
  * cluster's bad rows never fail another's.
  */
 import type pg from 'pg';
 import type { Logger } from '../core/logger.js';
-import { addBatchCounts, type ClusterBatchCounts } from './batch-ledger.js';
+import { addBatchCounts, batchCounts, type ClusterBatchCounts, type WrittenRow } from './batch-ledger.js';
 import { copyAndMerge } from './copy-tasks.js';
 import { withDbRetry, type DbRetryPolicy } from './db-retry.js';
 import { withPooledTransaction } from './transaction.js';
@@ -20,10 +20,22 @@ export interface RowCounts {
   readonly unchanged: number;
 }
 
-/** One page's rows, queued; settled with its cluster's counters once written. */
+/** What one page of a cluster brings: the rows to write, and its counters for the ledger. */
+export interface PageRows {
+  /** New or changed rows as identified COPY lines (copy-text.ts). */
+  readonly copyText: string;
+  readonly rows: number;
+  /** Tasks the page counted (written or not), and of those the ones with parse issues. */
+  readonly fetched: number;
+  readonly flagged: number;
+}
+
+/** One page, queued; settled with its cluster's counters once written. */
 export interface QueuedRows {
   readonly clusterId: string;
   readonly rowCount: number;
+  readonly fetched: number;
+  readonly flagged: number;
   /** The rows as COPY text (UTF-8): one buffer per page, not thousands of objects. */
   readonly copyData: Buffer;
   resolve(counts: RowCounts): void;
@@ -81,14 +93,15 @@ export class BatchWriter {
     const { pool, retry, runId } = this.options;
     return withDbRetry(retry, () =>
       withPooledTransaction(pool, async (client) => {
-        const counts = await this.merge(client, useCopy, chunks);
+        const written = rowCount > 0 ? await this.merge(client, useCopy, chunks) : [];
+        const counts = batchCounts(entries, written);
         await addBatchCounts(client, runId, counts);
         return counts;
       }),
     );
   }
 
-  private async merge(client: pg.PoolClient, useCopy: boolean, chunks: readonly Buffer[]): Promise<ClusterBatchCounts[]> {
+  private async merge(client: pg.PoolClient, useCopy: boolean, chunks: readonly Buffer[]): Promise<WrittenRow[]> {
     const { runId } = this.options;
     if (!useCopy) return unnestAndMerge(client, Buffer.concat(chunks).toString('utf8'), runId);
     try {

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ExitCode } from '../../src/core/exit-codes.js';
 import { SimFleet } from '../../src/simulator/index.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { waitForExporterSessionsGone } from '../support/cli.js';
 import { exportOnce, fleetConfig, fleetTasks, storedTasks, withSimulator } from '../support/exporter.js';
 
 describe('export of a 50-cluster fleet (page cap 50, 0-2,000 tasks per cluster)', () => {
@@ -99,6 +100,31 @@ describe('reruns and changes', () => {
       );
       expect(touched.rows[0].n).toBe(0);
       expect(await storedTasks(db.pool)).toEqual(fleetTasks(fleet));
+    });
+  });
+
+  it('a no-change rerun sends no task to the database: the only rows it inserts anywhere are its ledger rows', async () => {
+    await withSimulator({ fleet, pageSizeCap: 40 }, async (simulator) => {
+      // Every counter of this database, once the exporter's sessions have ended (they flush at exit).
+      const inserted = async (): Promise<number> => {
+        await waitForExporterSessionsGone(db.pool);
+        let last = -1;
+        for (;;) {
+          const r = await db.pool.query<{ n: string }>(
+            'SELECT pg_stat_clear_snapshot(), (SELECT tup_inserted FROM pg_stat_database WHERE datname = current_database()) AS n',
+          );
+          const n = Number(r.rows[0]?.n);
+          if (n === last) return n;
+          last = n;
+          await new Promise((resolve) => setTimeout(resolve, 300));
+        }
+      };
+      await exportOnce(db.url, fleetConfig(simulator, fleet));
+      const before = await inserted();
+      const rerun = await exportOnce(db.url, fleetConfig(simulator, fleet));
+      expect(rerun.totals).toMatchObject({ rowsInserted: 0, rowsUpdated: 0, rowsUnchanged: fleet.totalTasks() });
+      // One export_runs row and one export_cluster_runs row per cluster; no staging row, no task row.
+      expect((await inserted()) - before).toBe(1 + fleet.clusters.length);
     });
   });
 
