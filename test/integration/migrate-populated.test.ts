@@ -1,8 +1,9 @@
 /**
  * The migrations after 0005 applied to a warehouse that already holds tasks
- * in the old schema: every row is kept as it was, gets its new columns, and
- * the next export recognises each stored task (nothing inserted or updated),
- * then writes nothing at all.
+ * in the old schema: every row is kept as it was, gets its new columns, the
+ * key moves to the "C" collation with the views on it intact, and the next
+ * export recognises each stored task (nothing inserted or updated), then
+ * writes nothing at all.
  */
 import { copyFile, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -35,6 +36,10 @@ async function migrateWith(pool: pg.Pool, dir?: string): Promise<void> {
   } finally {
     client.release();
   }
+}
+
+async function relfilenode(pool: pg.Pool): Promise<string> {
+  return (await pool.query<{ f: string }>(`SELECT relfilenode::text AS f FROM pg_class WHERE oid = 'dws.logical_cluster_tasks'::regclass`)).rows[0]?.f ?? '';
 }
 
 /** The old schema's columns of every task row, as text, in key order. */
@@ -71,17 +76,20 @@ describe('migrating a populated warehouse', () => {
              CASE WHEN i % 97 = 0 THEN ARRAY['end_before_start'] ELSE '{}' END,
              CASE WHEN i % 89 = 0 THEN jsonb_build_object('note', i) END,
              1, 1
-        FROM generate_series(1, 30000) AS i`);
+        FROM generate_series(1, 30000) AS i;
+      GRANT SELECT ON dws.v_task_daily, dws.v_running_tasks TO PUBLIC`);
   });
   afterAll(async () => {
     await db.drop();
   });
 
-  it('keeps every row and value, numbers each task occurrence 1, with no fingerprint yet', async () => {
+  it('keeps every row and value, numbers each task occurrence 1, with no fingerprint yet, without rewriting the table', async () => {
     const before = await oldColumns(db.pool);
     expect(before).toHaveLength(30_000);
+    const fileBefore = await relfilenode(db.pool);
     await migrateWith(db.pool);
     expect(await oldColumns(db.pool)).toEqual(before);
+    expect(await relfilenode(db.pool)).toBe(fileBefore);
     const added = await db.pool.query<{ n: number; occurrences: number[]; fingerprints: number }>(
       `SELECT count(*)::int AS n, array_agg(DISTINCT occurrence) AS occurrences, count(row_fingerprint)::int AS fingerprints
          FROM dws.logical_cluster_tasks`,
@@ -91,6 +99,26 @@ describe('migrating a populated warehouse', () => {
       `SELECT pg_get_constraintdef(oid) AS columns FROM pg_constraint WHERE conname = 'logical_cluster_tasks_natural_key'`,
     );
     expect(key.rows[0]?.columns).toBe('PRIMARY KEY (cluster_id, logical_cluster_name, task_type, start_time_raw, occurrence)');
+  });
+
+  it('declares the key columns in the "C" collation, and the views on them keep their definition, comments and grants', async () => {
+    const collations = await db.pool.query<{ column: string; collation: string }>(
+      `SELECT a.attname AS column, c.collname AS collation FROM pg_attribute a JOIN pg_collation c ON c.oid = a.attcollation
+        WHERE a.attrelid = 'dws.logical_cluster_tasks'::regclass
+          AND a.attname IN ('cluster_id', 'logical_cluster_name', 'task_type', 'start_time_raw') ORDER BY a.attnum`,
+    );
+    expect(collations.rows.map((r) => r.collation)).toEqual(['C', 'C', 'C', 'C']);
+    const views = await db.pool.query<{ name: string; comment: string | null; uncommented: number; public_select: boolean; n: number }>(
+      `SELECT v AS name, obj_description(v::regclass, 'pg_class') AS comment,
+              (SELECT count(*)::int FROM pg_attribute WHERE attrelid = v::regclass AND attnum > 0
+                  AND coalesce(col_description(attrelid, attnum), '') = '') AS uncommented,
+              has_table_privilege('public', v, 'SELECT') AS public_select
+         FROM unnest(ARRAY['dws.v_task_daily', 'dws.v_running_tasks']) AS v`,
+    );
+    for (const view of views.rows) expect(view).toMatchObject({ uncommented: 0, public_select: true });
+    expect(views.rows.every((v) => (v.comment ?? '').length > 20)).toBe(true);
+    const daily = await db.pool.query<{ n: number }>('SELECT sum(tasks)::int AS n FROM dws.v_task_daily');
+    expect(daily.rows[0]?.n).toBe(30_000);
   });
 });
 
