@@ -30,7 +30,13 @@ export function batchCounts(
   pages: readonly { readonly clusterId: string; readonly fetched: number; readonly flagged: number }[],
   written: readonly WrittenRow[],
 ): ClusterBatchCounts[] {
-  const byCluster = new Map(written.map((w) => [w.cluster_id, w]));
+  const byCluster = new Map<string, { inserted: number; updated: number }>();
+  for (const w of written) {
+    const sum = byCluster.get(w.cluster_id) ?? { inserted: 0, updated: 0 };
+    sum.inserted += w.inserted;
+    sum.updated += w.updated;
+    byCluster.set(w.cluster_id, sum);
+  }
   const totals = new Map<string, { fetched: number; flagged: number }>();
   for (const page of pages) {
     const total = totals.get(page.clusterId) ?? { fetched: 0, flagged: 0 };

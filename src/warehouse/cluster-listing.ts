@@ -7,7 +7,7 @@
 import type { RawTask } from '../source/task-page.js';
 import { TaskIdentities, type StoredTask } from '../transform/task-identity.js';
 import { isRunningTask, rawTaskKey, toTaskRow, type RowContext } from '../transform/task-row.js';
-import { copyLine, identifiedLine } from './copy-text.js';
+import { copyLine, identityEnd } from './copy-text.js';
 import { fingerprintSeed, taskFingerprint } from './fingerprint.js';
 import type { RowCounts, TaskWriter } from './task-writer.js';
 
@@ -59,17 +59,22 @@ export class ClusterListing {
       running[i] = isRunningTask(task);
     });
     const found = this.identities.identifyPage({ keys, fingerprints, running }, start);
-    let copyText = '';
+    let newText = '';
+    let changedText = '';
     let flagged = found.unchangedFlagged;
-    for (const { index, occurrence } of found.toWrite) {
+    for (const { index, occurrence, verdict } of found.toWrite) {
       const row = toTaskRow(tasks[index] as RawTask, this.context);
       if (row.issues.length > 0) flagged += 1;
-      copyText += identifiedLine(copyLine(row), occurrence, fingerprints[index] as number);
+      const fingerprint = fingerprints[index] as number;
+      if (verdict === 'new') newText += copyLine(row, identityEnd(occurrence, fingerprint, this.writer.runId));
+      else changedText += copyLine(row, identityEnd(occurrence, fingerprint));
     }
+    const changedRows = found.toWrite.filter((w) => w.verdict === 'changed').length;
+    const newRows = found.toWrite.length - changedRows;
     const fetched = found.toWrite.length + found.unchanged;
     const { repeats, leadingRepeats } = found;
     if (fetched === 0) return { accepted: NOTHING_TO_WAIT_FOR, repeats, leadingRepeats };
-    const page = { copyText, rows: found.toWrite.length, fetched, flagged };
+    const page = { newText, newRows, changedText, changedRows, fetched, flagged };
     const { accepted, committed } = this.writer.write(this.context.clusterId, page);
     this.commits.push(committed);
     return { accepted, repeats, leadingRepeats };

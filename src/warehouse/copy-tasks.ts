@@ -1,14 +1,14 @@
 /**
- * The fast load path: COPY the batch into a session-local staging table
- * (pg-copy-streams, large chunks), then one statement merges it into the
- * tasks table and returns what it wrote per cluster (merge-tasks-sql.ts).
+ * The COPY paths (pg-copy-streams, large chunks): new tasks straight into the
+ * tasks table, and changed ones into a session-local staging table, from
+ * which one statement merges them (merge-tasks-sql.ts).
  */
 import { once } from 'node:events';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { WrittenRow } from './batch-ledger.js';
 import { mergeTasksSql } from './merge-tasks-sql.js';
-import { COLUMN_NAMES, TASKS_TABLE, columnList } from './task-columns.js';
+import { COLUMN_NAMES, NEW_ROW_COLUMNS, TASKS_TABLE, columnList } from './task-columns.js';
 
 export const STAGE_TABLE = 'dws_stage_tasks';
 
@@ -24,7 +24,27 @@ const COPY_SQL = `COPY ${STAGE_TABLE} (${columnList(COLUMN_NAMES)}) FROM STDIN`;
 
 export const MERGE_STAGE_SQL = mergeTasksSql(`SELECT * FROM ${STAGE_TABLE}`);
 
+const COPY_NEW_SQL = `COPY ${TASKS_TABLE} (${columnList(NEW_ROW_COLUMNS)}) FROM STDIN`;
+
 const staged = new WeakSet<pg.ClientBase>();
+
+async function copyIn(client: pg.ClientBase, sql: string, chunks: readonly Buffer[]): Promise<void> {
+  const stream = client.query(copyFrom(sql));
+  for (const chunk of chunks) {
+    if (!stream.write(chunk)) await once(stream, 'drain');
+  }
+  stream.end();
+  await once(stream, 'finish');
+}
+
+/**
+ * New tasks' lines (with their run ids) COPYed into the tasks table itself:
+ * no staging, no conflict probe. A task another run stored meanwhile fails it
+ * with unique_violation; the caller then merges instead.
+ */
+export function copyNewRows(client: pg.ClientBase, chunks: readonly Buffer[]): Promise<void> {
+  return copyIn(client, COPY_NEW_SQL, chunks);
+}
 
 /** Inside the caller's transaction; `chunks`: COPY text (copy-text.ts) as UTF-8, a few hundred KB each. */
 export async function copyAndMerge(
@@ -36,11 +56,6 @@ export async function copyAndMerge(
     await client.query(CREATE_STAGE_SQL);
     staged.add(client);
   }
-  const stream = client.query(copyFrom(COPY_SQL));
-  for (const chunk of chunks) {
-    if (!stream.write(chunk)) await once(stream, 'drain');
-  }
-  stream.end();
-  await once(stream, 'finish');
+  await copyIn(client, COPY_SQL, chunks);
   return (await client.query<WrittenRow>(MERGE_STAGE_SQL, [runId])).rows;
 }

@@ -11,11 +11,14 @@ import type { EpochMicros } from '../transform/parse-time.js';
 import type { TaskRow } from '../transform/task-row.js';
 import { COLUMN_NAMES, ROW_COLUMNS } from './task-columns.js';
 
-/** The columns copyLine writes, in order (task-columns.ts); identifiedLine appends the rest. */
+/** The columns of a row's own fields, in order (task-columns.ts); identityEnd() writes the rest. */
 export const COPY_COLUMNS = ROW_COLUMNS;
 
-/** One row in COPY text format. */
-export function copyLine(row: TaskRow): string {
+/**
+ * One row in COPY text format. `end` follows its own fields: a newline, or
+ * the task's identity columns and the newline (identityEnd).
+ */
+export function copyLine(row: TaskRow, end = '\n'): string {
   // Concatenation, not an array and join: this runs once per task.
   return (
     `${text(row.projectId)}\t${text(row.clusterId)}\t${text(row.logicalClusterName)}\t` +
@@ -28,13 +31,16 @@ export function copyLine(row: TaskRow): string {
     `${row.result === null ? '\\N' : text(row.result)}\t` +
     `${row.log === null ? '\\N' : text(row.log)}\t` +
     `${row.issues.length === 0 ? '{}' : text(arrayLiteral(row.issues))}\t` +
-    `${row.extra === null ? '\\N' : text(JSON.stringify(row.extra))}\n`
+    `${row.extra === null ? '\\N' : text(JSON.stringify(row.extra))}${end}`
   );
 }
 
-/** A copyLine with the task's identity appended: a complete line of the staging table. */
-export function identifiedLine(line: string, occurrence: number, fingerprint: number): string {
-  return `${line.slice(0, -1)}\t${occurrence}\t${fingerprint}\n`;
+/**
+ * The end of a complete line: the task's occurrence and fingerprint, and for
+ * a new task its first and last run (the line goes straight into the table).
+ */
+export function identityEnd(occurrence: number, fingerprint: number, newInRun?: number): string {
+  return newInRun === undefined ? `\t${occurrence}\t${fingerprint}\n` : `\t${occurrence}\t${fingerprint}\t${newInRun}\t${newInRun}\n`;
 }
 
 /**

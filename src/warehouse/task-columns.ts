@@ -45,6 +45,9 @@ export const KEY_COLUMNS: readonly string[] = TASK_COLUMNS.filter((c) => c.role 
 export const COMPARED_COLUMNS: readonly string[] = TASK_COLUMNS.filter((c) => c.role === 'compared').map((c) => c.name);
 export const OCCURRENCE_COLUMN = 'occurrence';
 export const FINGERPRINT_COLUMN = 'row_fingerprint';
+/** A new task's line, COPYed straight into the table: the task columns and its first and last run. */
+export const NEW_ROW_COLUMNS: readonly string[] = [...COLUMN_NAMES, 'first_run_id', 'last_run_id'];
+
 /** The columns of a row's own COPY text (copyLine): all but the two appended once its identity is known. */
 export const ROW_COLUMNS: readonly string[] = COLUMN_NAMES.filter(
   (name) => name !== OCCURRENCE_COLUMN && name !== FINGERPRINT_COLUMN,

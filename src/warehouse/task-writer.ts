@@ -28,6 +28,11 @@ export class TaskWriter {
     this.batches = new BatchWriter(options);
   }
 
+  /** The run the rows are written for (a new task's line carries it). */
+  get runId(): number {
+    return this.options.runId;
+  }
+
   /**
    * `accepted`: the caller may fetch more (the queue is below its bound).
    * `committed`: the rows are in the database with their ledger counters,
@@ -35,14 +40,22 @@ export class TaskWriter {
    */
   write(clusterId: string, page: PageRows): { accepted: Promise<void>; committed: Promise<RowCounts> } {
     // The queue holds UTF-8 bytes, not strings or row objects.
-    const { rows: rowCount, fetched, flagged } = page;
-    const entry = { clusterId, rowCount, fetched, flagged, copyData: Buffer.from(page.copyText, 'utf8') };
+    const { newRows, changedRows, fetched, flagged } = page;
+    const entry = {
+      clusterId,
+      newRows,
+      changedRows,
+      fetched,
+      flagged,
+      newData: Buffer.from(page.newText, 'utf8'),
+      changedData: Buffer.from(page.changedText, 'utf8'),
+    };
     const committed = new Promise<RowCounts>((resolve, reject) => {
       this.queue.push({ ...entry, resolve, reject });
     });
     // The caller may stop awaiting after its own error; the failure is still reported through allSettled.
     committed.catch(() => undefined);
-    this.queuedRows += entry.rowCount;
+    this.queuedRows += newRows + changedRows;
     if (this.queuedRows >= this.options.batchRows) this.startWriters();
     else this.timer ??= setTimeout(() => this.startWriters(), this.options.maxDelayMs);
     return { accepted: this.waitForSpace(), committed };
@@ -98,7 +111,7 @@ export class TaskWriter {
     while (this.queue.length > 0 && rows < this.options.batchRows) {
       const entry = this.queue.shift() as QueuedRows;
       batch.push(entry);
-      rows += entry.rowCount;
+      rows += entry.newRows + entry.changedRows;
     }
     this.queuedRows -= rows;
     this.releaseSpace();

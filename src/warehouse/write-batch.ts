@@ -1,13 +1,13 @@
 /**
- * Writing one batch: in one transaction (retried while the database is away),
- * COPY or unnest its rows into the merge and add its counters to the ledger.
- * A batch that fails for another reason is retried cluster by cluster, so one
- * cluster's bad rows never fail another's.
+ * Writing one batch in one transaction (retried while the database is away):
+ * new tasks COPYed straight in, changed ones merged (COPY or unnest), the
+ * counters added to the ledger. A batch that fails for another reason is
+ * retried cluster by cluster, so one cluster's bad rows never fail another's.
  */
 import type pg from 'pg';
 import type { Logger } from '../core/logger.js';
 import { addBatchCounts, batchCounts, type ClusterBatchCounts, type WrittenRow } from './batch-ledger.js';
-import { copyAndMerge } from './copy-tasks.js';
+import { copyAndMerge, copyNewRows } from './copy-tasks.js';
 import { withDbRetry, type DbRetryPolicy } from './db-retry.js';
 import { withPooledTransaction } from './transaction.js';
 import { unnestAndMerge } from './upsert-tasks.js';
@@ -22,9 +22,11 @@ export interface RowCounts {
 
 /** What one page of a cluster brings: the rows to write, and its counters for the ledger. */
 export interface PageRows {
-  /** New or changed rows as identified COPY lines (copy-text.ts). */
-  readonly copyText: string;
-  readonly rows: number;
+  /** New tasks as complete lines with their run ids, and changed ones as identified lines (copy-text.ts). */
+  readonly newText: string;
+  readonly newRows: number;
+  readonly changedText: string;
+  readonly changedRows: number;
   /** Tasks the page counted (written or not), and of those the ones with parse issues. */
   readonly fetched: number;
   readonly flagged: number;
@@ -33,11 +35,13 @@ export interface PageRows {
 /** One page, queued; settled with its cluster's counters once written. */
 export interface QueuedRows {
   readonly clusterId: string;
-  readonly rowCount: number;
+  readonly newRows: number;
+  readonly changedRows: number;
   readonly fetched: number;
   readonly flagged: number;
-  /** The rows as COPY text (UTF-8): one buffer per page, not thousands of objects. */
-  readonly copyData: Buffer;
+  /** The rows as COPY text (UTF-8): one buffer per page and kind, not thousands of objects. */
+  readonly newData: Buffer;
+  readonly changedData: Buffer;
   resolve(counts: RowCounts): void;
   reject(error: unknown): void;
 }
@@ -55,14 +59,13 @@ const AUTO_COPY_MIN_ROWS = 200;
 // Pages are joined into COPY writes of about this many bytes.
 const COPY_CHUNK_BYTES = 256 * 1024;
 const INSUFFICIENT_PRIVILEGE = '42501';
+const UNIQUE_VIOLATION = '23505';
 const ZERO: RowCounts = { inserted: 0, updated: 0, unchanged: 0 };
 
 export class BatchWriter {
-  private copyAllowed: boolean;
+  private stagingAllowed = true;
 
-  constructor(private readonly options: BatchWriterOptions) {
-    this.copyAllowed = options.method !== 'insert';
-  }
+  constructor(private readonly options: BatchWriterOptions) {}
 
   /** Writes `batch` and settles each of its entries; never throws. */
   async write(batch: readonly QueuedRows[]): Promise<void> {
@@ -87,13 +90,16 @@ export class BatchWriter {
   }
 
   private commit(entries: readonly QueuedRows[]): Promise<ClusterBatchCounts[]> {
-    const rowCount = entries.reduce((sum, e) => sum + e.rowCount, 0);
-    const useCopy = this.copyAllowed && (this.options.method === 'copy' || rowCount >= AUTO_COPY_MIN_ROWS);
-    const chunks = joinChunks(entries);
+    const newRows = entries.reduce((sum, e) => sum + e.newRows, 0);
+    const changedRows = entries.reduce((sum, e) => sum + e.changedRows, 0);
+    const newChunks = joinChunks(entries.map((e) => e.newData));
+    const changedChunks = joinChunks(entries.map((e) => e.changedData));
     const { pool, retry, runId } = this.options;
     return withDbRetry(retry, () =>
       withPooledTransaction(pool, async (client) => {
-        const written = rowCount > 0 ? await this.merge(client, useCopy, chunks) : [];
+        const written: WrittenRow[] = [];
+        if (newRows > 0) written.push(...(await this.insertNew(client, entries, newRows, newChunks)));
+        if (changedRows > 0) written.push(...(await this.merge(client, this.useCopy(changedRows), changedChunks)));
         const counts = batchCounts(entries, written);
         await addBatchCounts(client, runId, counts);
         return counts;
@@ -101,30 +107,60 @@ export class BatchWriter {
     );
   }
 
+  private useCopy(rows: number): boolean {
+    const { method } = this.options;
+    return method === 'copy' || (method === 'auto' && rows >= AUTO_COPY_MIN_ROWS);
+  }
+
+  /** New tasks: COPY straight into the table; merged like changed ones if another run stored one meanwhile. */
+  private async insertNew(client: pg.PoolClient, entries: readonly QueuedRows[], rows: number, chunks: Buffer[]): Promise<WrittenRow[]> {
+    if (this.useCopy(rows)) {
+      try {
+        await client.query('SAVEPOINT new_rows');
+        await copyNewRows(client, chunks);
+        return [...countBy(entries, (e) => e.newRows)].map(([cluster_id, inserted]) => ({ cluster_id, inserted, updated: 0 }));
+      } catch (error) {
+        if ((error as { code?: unknown }).code !== UNIQUE_VIOLATION) throw error;
+        await client.query('ROLLBACK TO SAVEPOINT new_rows');
+      }
+    }
+    // Without their run ids, the lines are identified lines like changed ones.
+    const runIds = `\t${this.options.runId}\t${this.options.runId}\n`;
+    const text = Buffer.concat(chunks).toString('utf8').replaceAll(runIds, '\n');
+    return this.merge(client, this.useCopy(rows), [Buffer.from(text, 'utf8')]);
+  }
+
   private async merge(client: pg.PoolClient, useCopy: boolean, chunks: readonly Buffer[]): Promise<WrittenRow[]> {
     const { runId } = this.options;
-    if (!useCopy) return unnestAndMerge(client, Buffer.concat(chunks).toString('utf8'), runId);
+    if (!useCopy || !this.stagingAllowed) return unnestAndMerge(client, Buffer.concat(chunks).toString('utf8'), runId);
     try {
       await client.query('SAVEPOINT copy_path');
       return await copyAndMerge(client, chunks, runId);
     } catch (error) {
       if ((error as { code?: unknown }).code !== INSUFFICIENT_PRIVILEGE) throw error;
-      this.copyAllowed = false;
-      this.options.logger.warn('no privilege to create a temporary staging table: loading with INSERT … unnest instead of COPY');
+      this.stagingAllowed = false;
+      this.options.logger.warn('no privilege to create a temporary staging table: merging with INSERT … unnest instead of COPY');
       await client.query('ROLLBACK TO SAVEPOINT copy_path');
       return unnestAndMerge(client, Buffer.concat(chunks).toString('utf8'), runId);
     }
   }
 }
 
-/** The entries' COPY data in writes of ~COPY_CHUNK_BYTES: large writes, never one per row. */
-function joinChunks(entries: readonly QueuedRows[]): Buffer[] {
+function countBy(entries: readonly QueuedRows[], rows: (e: QueuedRows) => number): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const entry of entries) counts.set(entry.clusterId, (counts.get(entry.clusterId) ?? 0) + rows(entry));
+  return counts;
+}
+
+/** Buffers joined into writes of ~COPY_CHUNK_BYTES: large writes, never one per row. */
+function joinChunks(buffers: readonly Buffer[]): Buffer[] {
   const chunks: Buffer[] = [];
   let pending: Buffer[] = [];
   let bytes = 0;
-  for (const entry of entries) {
-    pending.push(entry.copyData);
-    bytes += entry.copyData.length;
+  for (const buffer of buffers) {
+    if (buffer.length === 0) continue;
+    pending.push(buffer);
+    bytes += buffer.length;
     if (bytes >= COPY_CHUNK_BYTES) {
       chunks.push(Buffer.concat(pending, bytes));
       pending = [];

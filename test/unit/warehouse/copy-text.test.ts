@@ -4,7 +4,7 @@
  * `\N`), decoding gives back exactly the values COPY would store.
  */
 import { describe, expect, it } from 'vitest';
-import { COPY_COLUMNS, copyLine, decodeCopyText, identifiedLine, isoInstant } from '../../../src/warehouse/copy-text.js';
+import { COPY_COLUMNS, copyLine, decodeCopyText, identityEnd, isoInstant } from '../../../src/warehouse/copy-text.js';
 import { COLUMN_NAMES } from '../../../src/warehouse/task-columns.js';
 import { seededRandom } from '../../../src/simulator/random.js';
 import type { TaskRow } from '../../../src/transform/task-row.js';
@@ -46,7 +46,7 @@ describe('COPY text', () => {
       issues: ['a"quote', 'back\\slash'],
       extra: { note: HOSTILE },
     };
-    const columns = decodeCopyText(identifiedLine(copyLine(ROW), 1, 7) + identifiedLine(copyLine(hostile), 2, 9));
+    const columns = decodeCopyText(copyLine(ROW, identityEnd(1, 7)) + copyLine(hostile, identityEnd(2, 9)));
     const byName = Object.fromEntries(COLUMN_NAMES.map((name, i) => [name, columns[i]]));
     expect(byName.logical_cluster_name).toEqual(['lc_sales', HOSTILE]);
     expect(byName.log).toEqual(['expanded by 2 nodes', HOSTILE]);
