@@ -62,7 +62,6 @@ export async function runCommand(options: RunCommandOptions, out: (line: string)
     shard,
     startedAt,
     finishedAt: new Date(),
-    clustersPlanned: planned?.length ?? null,
   });
   const publish = async (document: RunSummaryDocument): Promise<void> => {
     progress.stop();

@@ -175,7 +175,6 @@ describe('push to a Pushgateway', () => {
       shard: { index: target.shardIndex, count: 1 },
       startedAt: now,
       finishedAt: now,
-      clustersPlanned: fleet.clusters.length,
     });
     const planned = fleet.clusters.map((c) => ({ projectId: c.projectId, clusterId: c.id }));
     const clusters = await readClusterLastSuccess(db.pool, planned);

@@ -22,6 +22,8 @@ function summary(status: RunSummaryDocument['status'], exitCode: number): RunSum
       clustersOk: 2,
       clustersIncomplete: 0,
       clustersFailed: 1,
+      clustersInterrupted: 0,
+      clustersNotStarted: 0,
       tasksFetched: 900,
       rowsInserted: 100,
       rowsUpdated: 7,
@@ -30,9 +32,11 @@ function summary(status: RunSummaryDocument['status'], exitCode: number): RunSum
       apiRetries: 3,
     },
     clusters: [
-      { projectId: 'p', clusterId: 'a', status: 'succeeded', apiCount: 1, tasksFetched: 1, rowsInserted: 1, rowsUpdated: 0, rowsUnchanged: 0, pages: 1, requests: 1, retries: 0, durationMs: 1, offsetMode: null, stopReason: 'count_reached', error: null },
-      { projectId: 'p', clusterId: 'b', status: 'failed', apiCount: null, tasksFetched: 0, rowsInserted: 0, rowsUpdated: 0, rowsUnchanged: 0, pages: 0, requests: 5, retries: 4, durationMs: 1, offsetMode: null, stopReason: null, error: { code: 'DWS_API_ERROR', message: 'x', httpStatus: 503, apiErrorCode: null, requestId: null } },
+      { endpoint: 'https://dws.a', projectId: 'p', clusterId: 'a', status: 'succeeded', apiCount: 1, tasksFetched: 1, rowsInserted: 1, rowsUpdated: 0, rowsUnchanged: 0, pages: 1, requests: 1, retries: 0, durationMs: 1, offsetMode: null, stopReason: 'count_reached', error: null },
+      { endpoint: 'https://dws.a', projectId: 'p', clusterId: 'b', status: 'failed', apiCount: null, tasksFetched: 0, rowsInserted: 0, rowsUpdated: 0, rowsUnchanged: 0, pages: 0, requests: 5, retries: 4, durationMs: 1, offsetMode: null, stopReason: null, error: { code: 'DWS_API_ERROR', message: 'x', httpStatus: 503, apiErrorCode: null, requestId: null } },
     ],
+    endpoints: [],
+    abandonedRuns: [],
     error: null,
   };
 }
