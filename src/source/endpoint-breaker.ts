@@ -7,6 +7,7 @@
 import { setMaxListeners } from 'node:events';
 import { EndpointUnreachableError, type ApiCallContext } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
+import { waitForChange, wakeAll } from './waiters.js';
 
 /** Clusters in a row, with no success in between, whose requests failed as counted below. */
 export const FAILING_CLUSTERS_TO_OPEN = 3;
@@ -16,22 +17,6 @@ export const MAX_PAUSE_MS = 30_000;
 
 /** Statuses a gateway answers when the service behind it is down. */
 export const GATEWAY_OUTAGE_STATUS: readonly number[] = [502, 503, 504];
-
-const CONNECTION_ERROR_CODES = new Set([
-  'ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EAI_FAIL', 'EAI_NODATA', 'EAI_NONAME',
-  'EHOSTUNREACH', 'ENETUNREACH', 'EHOSTDOWN', 'ENETDOWN', 'ETIMEDOUT', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_SOCKET',
-  'EPROTO', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'SELF_SIGNED_CERT_IN_CHAIN', 'CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID',
-]);
-const TLS_ERROR_CODE = /^(ERR_TLS_|ERR_SSL_|UNABLE_TO_)/;
-
-/** Whether an error (or its cause) is a failure to connect: refused, reset, DNS, TLS, connect timeout. */
-export function isConnectionFailure(error: unknown, depth = 0): boolean {
-  if (typeof error !== 'object' || error === null || depth > 3) return false;
-  const { code, cause } = error as { code?: unknown; cause?: unknown };
-  if (typeof code === 'string' && (CONNECTION_ERROR_CODES.has(code) || TLS_ERROR_CODE.test(code))) return true;
-  if (error instanceof AggregateError && error.errors.some((e) => isConnectionFailure(e, depth + 1))) return true;
-  return isConnectionFailure(cause, depth + 1);
-}
 
 export interface BreakerOptions {
   readonly threshold?: number;
@@ -102,7 +87,7 @@ export class EndpointBreaker {
       const verdict = this.verdict(state, true);
       if (verdict.kind === 'go') return { origin, probe: verdict.probe, signal: state.controller.signal };
       if (verdict.kind === 'refused') throw this.refusal(origin, state, call);
-      await waitForChange(state, signal);
+      await waitForChange(state.waiters, signal);
     }
   }
 
@@ -118,7 +103,7 @@ export class EndpointBreaker {
       const verdict = this.verdict(state, false);
       if (verdict.kind === 'go') return null;
       if (verdict.kind === 'refused') return this.refusal(origin, state, null);
-      await waitForChange(state, signal).catch(() => undefined);
+      await waitForChange(state.waiters, signal).catch(() => undefined);
     }
     return null;
   }
@@ -152,7 +137,7 @@ export class EndpointBreaker {
       Object.assign(state, { phase: 'closed', confirmed: false, pauseMs: this.firstPauseMs, nextClusterAt: 0, timer: null });
       state.failing.clear();
     }
-    wakeAll(state);
+    wakeAll(state.waiters);
   }
 
   /** Whether the endpoint is open now (its pause not over): a cluster should not start. */
@@ -199,7 +184,7 @@ export class EndpointBreaker {
     if (first) this.options.logger?.warn(fields, 'endpoint failing: its requests are held until a probe after a pause');
     else if (confirmed) this.options.logger?.error(fields, 'endpoint still unreachable after a probe: its remaining clusters are not called');
     stopped.abort(this.refusal(origin, state, null));
-    wakeAll(state);
+    wakeAll(state.waiters);
   }
 
   private stateOf(origin: string): EndpointState {
@@ -236,27 +221,6 @@ function wakeIn(state: EndpointState, ms: number): void {
   if (state.timer) clearTimeout(state.timer);
   state.timer = setTimeout(() => {
     state.timer = null;
-    wakeAll(state);
+    wakeAll(state.waiters);
   }, ms);
-}
-
-function wakeAll(state: EndpointState): void {
-  const waiters = [...state.waiters];
-  state.waiters.clear();
-  for (const wake of waiters) wake();
-}
-
-function waitForChange(state: EndpointState, signal?: AbortSignal): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    const onAbort = (): void => {
-      state.waiters.delete(wake);
-      reject(signal?.reason as Error);
-    };
-    const wake = (): void => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    };
-    state.waiters.add(wake);
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
 }

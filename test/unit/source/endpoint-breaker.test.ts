@@ -1,7 +1,8 @@
 /** The endpoint breaker's states, driven the way dws-client.ts drives them (short pauses, no timing assertions). */
 import { describe, expect, it } from 'vitest';
 import { EndpointUnreachableError, type ApiCallContext } from '../../../src/core/errors.js';
-import { EndpointBreaker, isConnectionFailure, type EndpointPermit } from '../../../src/source/endpoint-breaker.js';
+import { isConnectionFailure } from '../../../src/source/connection-failure.js';
+import { EndpointBreaker, type EndpointPermit } from '../../../src/source/endpoint-breaker.js';
 
 const DEAD = 'https://dws.dead.example';
 const OTHER = 'https://dws.other.example';
