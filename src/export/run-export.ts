@@ -58,7 +58,9 @@ export async function runExport(input: RunExportInput): Promise<RunReport> {
   let lock: RunLock;
   let abandonedRuns: AbandonedRun[];
   try {
-    abandonedRuns = await withDbRetry(dbRetry, async () => totalAbandonedRuns(pool, await markAbandonedRuns(pool)));
+    // Two steps, each retried alone: a retried close would find nothing left to total.
+    const abandonedIds = await withDbRetry(dbRetry, () => markAbandonedRuns(pool));
+    abandonedRuns = await withDbRetry(dbRetry, () => totalAbandonedRuns(pool, abandonedIds));
     for (const abandoned of abandonedRuns) {
       logger.warn({ ...abandoned }, `closed run ${abandoned.runId} as abandoned: its exporter process died`);
     }
