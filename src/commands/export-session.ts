@@ -13,6 +13,7 @@ import { createAuthorizer } from '../source/auth/authorizer.js';
 import type { ClusterRef } from '../plan/cluster-ref.js';
 import { describeProxy } from '../source/dispatcher.js';
 import { createDwsClient } from '../source/dws-client.js';
+import { EndpointBreaker } from '../source/endpoint-breaker.js';
 import { createHttpClient, httpClientOptions } from '../source/http-client.js';
 import { lastListedClusters, recordClusters } from '../warehouse/clusters.js';
 import { openDatabase, type Database } from '../warehouse/database.js';
@@ -54,7 +55,7 @@ export async function runExportSession(input: ExportSessionInput): Promise<RunRe
       const http = createHttpClient(httpClientOptions(config, env.proxy));
       const authorizer = createAuthorizer(input.credentials, { onWarning: (message) => logger.warn(message), proxy: env.proxy });
       try {
-        const dws = createDwsClient(http, authorizer);
+        const dws = createDwsClient(http, authorizer, { endpoints: new EndpointBreaker({ logger }) });
         const { clusters, inventory } = await planClusters(config, {
           client: dws,
           logger,

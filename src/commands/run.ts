@@ -7,14 +7,9 @@ import { EXPORTER_VERSION } from '../core/package-info.js';
 import { SINGLE_SHARD, type ShardSpec } from '../plan/shard.js';
 import { exitCodeForError, type ExitCodeValue } from '../core/exit-codes.js';
 import { createLogger, logFormatFor, type Logger } from '../core/logger.js';
-import {
-  publishRunMetrics,
-  pushTargetFromEnv,
-  watchApiResponses,
-  type ApiResponseCounter,
-  type PushTarget,
-} from '../report/metrics.js';
-import { readClusterLastSuccess, type ClusterLastSuccess } from '../warehouse/export-health.js';
+import { watchApiResponses, type ApiResponseCounter } from '../report/api-traffic.js';
+import { publishRunMetrics, pushTargetFromEnv, type PushTarget } from '../report/pushgateway.js';
+import { readClusterHealth, type ClusterHealth } from '../warehouse/export-health.js';
 import { createProgress, progressWanted } from '../report/progress.js';
 import { formatRunSummary } from '../report/summary.js';
 import {
@@ -54,7 +49,7 @@ export async function runCommand(options: RunCommandOptions, out: (line: string)
   let logger: Logger | undefined;
   let apiResponses: ApiResponseCounter | undefined;
   let planned: readonly ClusterRef[] | null = null;
-  let clusterHealth: ClusterLastSuccess[] = [];
+  let clusterHealth: ClusterHealth[] = [];
   let pushTarget: PushTarget | null = null;
   let shutdown: Shutdown | undefined;
   const context = (): SummaryContext => ({
@@ -63,7 +58,6 @@ export async function runCommand(options: RunCommandOptions, out: (line: string)
     shard,
     startedAt,
     finishedAt: new Date(),
-    clustersPlanned: planned?.length ?? null,
   });
   const publish = async (document: RunSummaryDocument): Promise<void> => {
     progress.stop();
@@ -79,13 +73,12 @@ export async function runCommand(options: RunCommandOptions, out: (line: string)
     }
   };
   try {
+    // Checked before any work; a bad value is never pushed to.
+    const target = pushTargetFromEnv(process.env, shard.index);
     const env = readEnv();
     progress = createProgress(process.stderr, progressWanted(process.stderr));
     logger = createLogger(env.logLevel, progress.enabled ? progress.sink : undefined, progress.enabled ? { format: logFormatFor() } : {});
-    pushTarget = pushTargetFromEnv(process.env, shard.index);
-    if (pushTarget && !/^https?:\/\/[^/]/.test(pushTarget.url)) {
-      throw new ConfigError('PUSHGATEWAY_URL must be an http(s) URL such as http://pushgateway:9091', 'env');
-    }
+    pushTarget = target;
     const configPath = options.configPath ?? env.configPath;
     if (!configPath) {
       throw new ConfigError('no config file: pass --config FILE or set DWS_EXPORTER_CONFIG', 'command line');
@@ -114,7 +107,7 @@ export async function runCommand(options: RunCommandOptions, out: (line: string)
       onClusterDone: (result) => progress.clusterDone(result),
       afterRun: async (database) => {
         if (!pushTarget || !planned) return;
-        clusterHealth = await readClusterLastSuccess(database.pool, planned).catch((error: unknown) => {
+        clusterHealth = await readClusterHealth(database.pool, planned).catch((error: unknown) => {
           log.warn({ err: String(error) }, 'could not read dws.v_export_health for the metrics');
           return [];
         });

@@ -21,7 +21,7 @@ import {
   type Simulator,
   type SimulatorOptions,
 } from '../../src/simulator/index.js';
-import { watchApiResponses } from '../../src/report/metrics.js';
+import { watchApiResponses } from '../../src/report/api-traffic.js';
 import { createHttpClient } from '../../src/source/http-client.js';
 import { cliLauncher, describeResult, type CliResult } from '../support/cli.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
