@@ -117,7 +117,12 @@ export class EndpointBreaker {
    */
   strike(permit: EndpointPermit, cluster: string, error: string, decisive = false): void {
     const state = this.stateOf(permit.origin);
-    if (permit.signal.aborted) return; // the endpoint opened since: already counted
+    if (permit.signal.aborted) {
+      // Already counted since the endpoint opened; but the request's final error
+      // describes the same failure better than a retry's bare code (with its hint).
+      if (state.lastError !== null && error !== state.lastError && error.includes(state.lastError)) state.lastError = error;
+      return;
+    }
     state.lastError = error;
     if (permit.probe) {
       this.open(permit.origin, state, true);

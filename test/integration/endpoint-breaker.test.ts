@@ -17,10 +17,11 @@ import { formatRunSummary } from '../../src/report/summary.js';
 import { SimFleet, startSimulator, type Simulator } from '../../src/simulator/index.js';
 import { once as memo } from '../support/cli.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { clusterId, projectId } from '../support/ids.js';
 import { TEST_TOKEN, captureLogger, exportOnce, fleetConfig, fleetTasks, storedTasks, type LogLine } from '../support/exporter.js';
 
 const DEAD_CLUSTERS = 60;
-const clusterIds = (prefix: string, n: number): string[] => Array.from({ length: n }, (_, i) => `${prefix}-${String(i).padStart(2, '0')}`);
+const clusterIds = (prefix: string, n: number): string[] => Array.from({ length: n }, (_, i) => clusterId(`${prefix}-${i}`));
 
 /**
  * A TCP server that accepts connections and resets them; with `forwardTo`
@@ -113,10 +114,10 @@ describe('dead endpoints next to a healthy one, with default settings', () => {
       // Only endpoints, projects and clusters: every other setting is the default.
       const config: ConfigInput = {
         projects: [
-          { projectId: 'p-refused', endpoint: endpoints.refused, clusters: clusterIds('refused', DEAD_CLUSTERS) },
+          { projectId: projectId('p-refused'), endpoint: endpoints.refused, clusters: clusterIds('refused', DEAD_CLUSTERS) },
           ...healthy.projectIds().map((projectId) => ({ projectId, endpoint: simulator.url, clusters: healthy.clustersOf(projectId).map((c) => c.id) })),
-          { projectId: 'p-dns', endpoint: endpoints.dns, clusters: clusterIds('dns', DEAD_CLUSTERS) },
-          { projectId: 'p-reset', endpoint: endpoints.reset, clusters: clusterIds('reset', DEAD_CLUSTERS) },
+          { projectId: projectId('p-dns'), endpoint: endpoints.dns, clusters: clusterIds('dns', DEAD_CLUSTERS) },
+          { projectId: projectId('p-reset'), endpoint: endpoints.reset, clusters: clusterIds('reset', DEAD_CLUSTERS) },
         ],
       };
       const report = await exportOnce(db.url, config, undefined, undefined, { logger });
@@ -162,9 +163,9 @@ describe('dead endpoints next to a healthy one, with default settings', () => {
   it('records every cluster of a dead endpoint as failed, naming the endpoint and its last error', async () => {
     const { rows } = await scenario();
     const expected: Record<string, [string, RegExp]> = {
-      'p-refused': [endpoints.refused, /ECONNREFUSED/],
-      'p-dns': [endpoints.dns, /ENOTFOUND/],
-      'p-reset': [endpoints.reset, /ECONNRESET|UND_ERR_SOCKET/],
+      [projectId('p-refused')]: [endpoints.refused, /ECONNREFUSED/],
+      [projectId('p-dns')]: [endpoints.dns, /ENOTFOUND/],
+      [projectId('p-reset')]: [endpoints.reset, /ECONNRESET|UND_ERR_SOCKET/],
     };
     for (const [project, [endpoint, lastError]] of Object.entries(expected)) {
       const own = rows.filter((r) => r.project_id === project);

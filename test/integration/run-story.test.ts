@@ -15,6 +15,7 @@ import type { RunSummaryDocument } from '../../src/report/summary-json.js';
 import { SimFleet, startSimulator, type Simulator } from '../../src/simulator/index.js';
 import { cliLauncher, describeResult, waitFor, waitForExporterSessionsGone, type CliResult } from '../support/cli.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { clusterId, projectId } from '../support/ids.js';
 import { TEST_TOKEN, fleetConfig } from '../support/exporter.js';
 import { PushReceiver } from '../support/pushgateway.js';
 
@@ -189,7 +190,7 @@ describe('one story in every ending', () => {
   it('failure (every cluster behind an endpoint that refuses connections)', async () => {
     const db = await createTestDatabase();
     try {
-      const dead: ConfigInput = { endpoint: 'http://127.0.0.1:9', projects: [{ projectId: 'p-dead', clusters: ['a', 'b', 'c', 'd', 'e'] }] };
+      const dead: ConfigInput = { endpoint: 'http://127.0.0.1:9', projects: [{ projectId: projectId('p-dead'), clusters: ['a', 'b', 'c', 'd', 'e'].map(clusterId) }] };
       const ending = await runCli(db, dead, 'story-failure');
       expect(ending.result.code, describeResult(ending.result)).toBe(4);
       expect(await expectOneStory(db, ending)).toEqual({ planned: 5, ok: 0, incomplete: 0, failed: 5, interrupted: 0, notStarted: 0 });
