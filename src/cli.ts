@@ -102,21 +102,27 @@ Applies migrations/*.sql in order under an advisory lock. Uses DATABASE_URL
     run: (_v, out) => migrateCommand(out),
   },
   demo: {
-    summary: 'run the real export against the built-in DWS API simulator into the embedded PostgreSQL',
+    summary: "run the real export against the built-in DWS API simulator into the demo's own embedded PostgreSQL",
     usage: `Usage: dws-task-exporter demo [--projects N] [--clusters-per-project N] [--max-tasks N] [--seed N]
+                              [--database-url URL | --keep-open]
 
   --projects N              projects in the simulated fleet (default 3)
   --clusters-per-project N  clusters per project (default 12)
   --max-tasks N             tasks per cluster, drawn from 0..N (default 400)
   --seed N                  fleet seed (default 42)
+  --database-url URL        write the simulated fleet to this PostgreSQL instead
+  --keep-open               after the summary, keep the embedded PostgreSQL running (psql command
+                            and URL printed) until Ctrl-C
 
-Writes to DATABASE_URL if set, else to the embedded PostgreSQL in $DWS_EXPORTER_DATA_DIR.`,
+Writes to its own embedded PostgreSQL in $DWS_EXPORTER_DATA_DIR/demo, never to DATABASE_URL.`,
     options: {
       ...HELP,
       projects: { type: 'string' },
       'clusters-per-project': { type: 'string' },
       'max-tasks': { type: 'string' },
       seed: { type: 'string' },
+      'database-url': { type: 'string' },
+      'keep-open': { type: 'boolean' },
     },
     run: (v, out) =>
       demoCommand(
@@ -125,6 +131,8 @@ Writes to DATABASE_URL if set, else to the embedded PostgreSQL in $DWS_EXPORTER_
           clustersPerProject: intFlag(v, 'clusters-per-project', 12, 1, 1000),
           maxTasks: intFlag(v, 'max-tasks', 400, 0, 1_000_000),
           seed: intFlag(v, 'seed', 42, 0, 2 ** 31 - 1),
+          databaseUrl: v['database-url'] as string | undefined,
+          keepOpen: v['keep-open'] === true,
         },
         out,
       ),

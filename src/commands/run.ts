@@ -48,8 +48,8 @@ export async function runCommand(options: RunCommandOptions, out: (line: string)
   const shard = options.shard ?? SINGLE_SHARD;
   const runGroupId = options.runGroupId ?? randomUUID();
   const json = options.output === 'json';
-  // With --output json, stdout carries the document alone.
-  const announce = json ? (line: string): void => void process.stderr.write(`${line}\n`) : out;
+  // Which database it writes to goes to stderr: stdout carries the summary (or the JSON document) alone.
+  const announce = (line: string): void => void process.stderr.write(`${line}\n`);
   const progress = createProgress(process.stderr, progressWanted(process.stderr));
   let logger: Logger | undefined;
   let apiResponses: ApiResponseCounter | undefined;

@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ConfigInput } from '../../src/config/schema.js';
 import { ExitCode } from '../../src/report/exit-codes.js';
 import { SimFleet, startSimulator, type Simulator } from '../../src/simulator/index.js';
+import { redactUrl } from '../../src/warehouse/database.js';
 import { readMigrations } from '../../src/warehouse/migrate.js';
 import { CHILD_TIMEOUT_MS, cliLauncher, describeResult, once } from '../support/cli.js';
 import { createTestDatabase, dumpDwsSchema, type TestDatabase } from '../support/database.js';
@@ -234,7 +235,8 @@ describe('run against the simulator', () => {
       expect(summary?.slice(1), describeResult(result)).toEqual(['6', '6']);
       expect(result.stdout).toContain(`tasks fetched ${fleet.totalTasks().toLocaleString('en-US')}: `);
       expect(result.stdout).toContain('Exit code 0.');
-      expect(result.stderr).toBe('');
+      // Only the database it writes to (stdout carries the summary alone).
+      expect(result.stderr).toBe(`Writing to ${redactUrl(db.url)} (DATABASE_URL).\n`);
       expect(await storedCounts(db.pool)).toEqual(fleetCounts(fleet));
       const runs = await db.pool.query<{ status: string; clusters_ok: number; fetched: number }>(
         'SELECT status, clusters_ok, tasks_fetched::int AS fetched FROM dws.export_runs',
@@ -429,7 +431,9 @@ describe('run against the simulator', () => {
 
     it('is reported on one clear line with DB_UNAVAILABLE, no stack trace and no password', async () => {
       const result = await unreachable();
-      const lines = result.stderr.trim().split('\n');
+      // After the line that names the database (password masked), before anything is written.
+      const [target, ...lines] = result.stderr.trim().split('\n');
+      expect(target).toBe('Writing to postgres://postgres:***@127.0.0.1:1/x (DATABASE_URL).');
       expect(lines, describeResult(result)).toHaveLength(1);
       expect(lines[0]).toMatch(/^dws-task-exporter: DB_UNAVAILABLE: cannot connect to PostgreSQL at postgres:\/\/postgres:\*\*\*@127\.0\.0\.1:1\/x: .*ECONNREFUSED/);
       expect(result.stderr).not.toMatch(/^\s+at /m);
@@ -583,23 +587,24 @@ describe('demo', () => {
     const result = await runCli(demoArgs, { DWS_EXPORTER_DATA_DIR: dataDir });
     expect(result.code, describeResult(result)).toBe(ExitCode.OK);
     expect(result.stdout).toMatch(/^DWS API simulator at http:\/\/127\.0\.0\.1:\d+: 3 clusters in 1 projects, /m);
-    const password = (await readFile(join(dataDir, 'pg-password'), 'utf8')).trim();
-    expect(result.stdout).toContain(`Embedded PostgreSQL (data in ${join(dataDir, 'pgdata')})`);
+    // The demo's own cluster, apart from the one `run` uses; its password stays with it, never printed.
+    const password = (await readFile(join(dataDir, 'demo', 'pg-password'), 'utf8')).trim();
     expect(result.stdout).toMatch(
-      new RegExp(`^  postgres://postgres:${password}@127\\.0\\.0\\.1:\\d+/postgres$`, 'm'),
+      new RegExp(`^Writing to the demo's embedded PostgreSQL postgres://postgres:\\*\\*\\*@127\\.0\\.0\\.1:\\d+/postgres, data in ${join(dataDir, 'demo', 'pgdata')} \\(`, 'm'),
     );
+    expect(result.stdout).not.toContain(password);
     expect(SUMMARY_OK.exec(result.stdout)?.slice(1), describeResult(result)).toEqual(['3', '3']);
     expect(result.stdout).toContain('Run ledger, dws.export_runs');
     // Stopped on the way out: no server left holding the data directory.
-    expect(existsSync(join(dataDir, 'pgdata', 'postmaster.pid'))).toBe(false);
+    expect(existsSync(join(dataDir, 'demo', 'pgdata', 'postmaster.pid'))).toBe(false);
   }
 
-  it('with DATABASE_URL writes the simulated fleet (--seed honoured) into that database', async () => {
+  it('with --database-url writes the simulated fleet (--seed honoured) into that database', async () => {
     const db = await createTestDatabase({ migrated: false });
     try {
-      const result = await runCli([...demoArgs, '--seed', '9'], { DATABASE_URL: db.url });
+      const result = await runCli([...demoArgs, '--seed', '9', '--database-url', db.url]);
       expect(result.code, describeResult(result)).toBe(ExitCode.OK);
-      expect(result.stdout).not.toContain('Embedded PostgreSQL');
+      expect(result.stdout).not.toContain('embedded PostgreSQL');
       expect(SUMMARY_OK.exec(result.stdout)?.slice(1), describeResult(result)).toEqual(['3', '3']);
       const fleet = SimFleet.generate({ seed: 9, minTasks: 0, ...spec });
       expect(await storedCounts(db.pool)).toEqual(fleetCounts(fleet));
