@@ -52,7 +52,9 @@ describe('demo', () => {
   // Each data directory a mkdtemp of its own: reachable by `postgres` when the tests run as root, so it stays in place.
   it('with DATABASE_URL exported writes to its own embedded database, says so, and leaves DATABASE_URL untouched', async () => {
     const dataDir = await mkdtemp(join(tmpdir(), 'dws-exporter-demo-env-'));
-    const result = await runCli(DEMO_ARGS, { DATABASE_URL: urlWithPassword, DWS_EXPORTER_DATA_DIR: dataDir });
+    const result = await runCli(DEMO_ARGS, { DATABASE_URL: urlWithPassword, DWS_EXPORTER_DATA_DIR: dataDir }).finally(() =>
+      rm(dataDir, { recursive: true, force: true }),
+    );
     expect(result.code, describeResult(result)).toBe(ExitCode.OK);
     expect(SUMMARY_OK.exec(result.stdout)?.slice(1), describeResult(result)).toEqual(['2', '2']);
     expect(result.stdout).toContain('DATABASE_URL is set, but the demo does not write to it');
@@ -60,7 +62,6 @@ describe('demo', () => {
     expect(result.stdout).toContain(`, data in ${join(dataDir, 'demo', 'pgdata')} (`);
     expect(result.stdout + result.stderr).not.toContain(password);
     expect(await dwsRelations()).toBe(0);
-    await rm(dataDir, { recursive: true, force: true });
   });
 
   it('with --database-url URL writes there and names it, password masked', async () => {
