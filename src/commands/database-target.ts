@@ -15,6 +15,9 @@ export interface DatabaseTarget {
   release(): Promise<void>;
 }
 
+/** Where `run` and `migrate` name their target: stdout carries their result alone. */
+export const announceOnStderr = (line: string): void => void process.stderr.write(`${line}\n`);
+
 /** `run` and `migrate`: DATABASE_URL when set, else the embedded server in DWS_EXPORTER_DATA_DIR. */
 export function resolveDatabaseTarget(env: ExporterEnv, logger: Logger, announce: (line: string) => void): Promise<DatabaseTarget> {
   return env.databaseUrl

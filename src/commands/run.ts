@@ -27,6 +27,7 @@ import {
 } from '../report/summary-json.js';
 import type { ClusterRef } from '../source/dws-client.js';
 import { describeCredentials, resolveCredentials } from '../source/auth/resolve-credentials.js';
+import { announceOnStderr } from './database-target.js';
 import { runExportSession } from './export-session.js';
 import { installShutdown, type Shutdown } from './shutdown.js';
 
@@ -48,8 +49,6 @@ export async function runCommand(options: RunCommandOptions, out: (line: string)
   const shard = options.shard ?? SINGLE_SHARD;
   const runGroupId = options.runGroupId ?? randomUUID();
   const json = options.output === 'json';
-  // Which database it writes to goes to stderr: stdout carries the summary (or the JSON document) alone.
-  const announce = (line: string): void => void process.stderr.write(`${line}\n`);
   const progress = createProgress(process.stderr, progressWanted(process.stderr));
   let logger: Logger | undefined;
   let apiResponses: ApiResponseCounter | undefined;
@@ -102,7 +101,7 @@ export async function runCommand(options: RunCommandOptions, out: (line: string)
       credentials,
       migrate: options.migrate,
       logger,
-      announce,
+      announce: announceOnStderr,
       signal: shutdown.signal,
       shard,
       runGroupId,

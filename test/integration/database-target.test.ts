@@ -117,10 +117,11 @@ describe('run and migrate name their target before writing', () => {
     await simulator?.close();
   });
 
-  it('migrate prints the masked DATABASE_URL', async () => {
+  it('migrate names the masked DATABASE_URL on stderr; stdout keeps its result alone', async () => {
     const result = await runCli(['migrate'], { DATABASE_URL: urlWithPassword });
     expect(result.code, describeResult(result)).toBe(ExitCode.OK);
-    expect(result.stdout.split('\n')[0]).toBe(`Writing to ${redactUrl(urlWithPassword)} (DATABASE_URL).`);
+    expect(result.stderr).toBe(`Writing to ${redactUrl(urlWithPassword)} (DATABASE_URL).\n`);
+    expect(result.stdout).toMatch(/^Schema up to date|^Applied/);
     expect(result.stdout + result.stderr).not.toContain(password);
   });
 
