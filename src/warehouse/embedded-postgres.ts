@@ -10,7 +10,8 @@ import { existsSync } from 'node:fs';
 import { chown, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { dataLayout, serverAccount, serverBinaries, step, type ServerAccount } from './embedded-layout.js';
+import { serverBinaries } from './embedded-binaries.js';
+import { dataLayout, serverAccount, step, type ServerAccount } from './embedded-layout.js';
 import { runToCompletion, startServer } from './embedded-process.js';
 
 export { RELOCATED_DATA_ROOT } from './embedded-layout.js';
