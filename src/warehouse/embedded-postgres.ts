@@ -46,15 +46,17 @@ export async function startEmbeddedPostgres(dataDir: string, options: EmbeddedOp
   await stopOrphan(pgdata);
   if (!existsSync(join(pgdata, 'PG_VERSION'))) await initialise(binaries.initdb, { home, pgdata, password, account });
   const port = options.port ?? (await step('cannot find a free port on 127.0.0.1 for the embedded PostgreSQL', REMEDY, freePort));
-  const server = await startServer({
-    postgres: binaries.postgres,
-    // Loopback TCP only: no Unix socket, whose path could exceed the OS limit under a deep data directory.
-    args: ['-D', pgdata, '-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
-    account,
-    pgdata,
-    logPath: join(home, 'postgres.log'),
-    remedy: `free port ${port} or fix what the log says, or ${REMEDY}`,
-  });
+  const server = await step(`cannot start the embedded PostgreSQL server (data in ${pgdata})`, REMEDY, () =>
+    startServer({
+      postgres: binaries.postgres,
+      // Loopback TCP only: no Unix socket, whose path could exceed the OS limit under a deep data directory.
+      args: ['-D', pgdata, '-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
+      account,
+      pgdata,
+      logPath: join(home, 'postgres.log'),
+      remedy: `free port ${port} or fix what the log says, or ${REMEDY}`,
+    }),
+  );
   // Signalled synchronously: enough inside an `exit` handler.
   const stopOnExit = (): void => server.signalStop();
   process.once('exit', stopOnExit);

@@ -118,7 +118,8 @@ export async function startServer(start: ServerStart): Promise<ServerProcess> {
     stop: async () => {
       if (child.exitCode !== null || child.signalCode !== null) return;
       child.kill('SIGINT');
-      const timeout = sleep(STOP_TIMEOUT_MS).then(() => 'timeout' as const);
+      // Unref'd: a stopped server must not keep Node waiting for this timer.
+      const timeout = sleep(STOP_TIMEOUT_MS, 'timeout' as const, { ref: false });
       if ((await Promise.race([stopped, timeout])) === 'timeout') {
         child.kill('SIGKILL');
         await stopped;
