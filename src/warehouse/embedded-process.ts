@@ -117,8 +117,9 @@ export async function startServer(start: ServerStart): Promise<ServerProcess> {
     signalStop: () => void child.kill('SIGINT'),
     stop: async () => {
       if (child.exitCode !== null || child.signalCode !== null) return;
+      // Waiting for its exit must keep Node running; the timer must not once it has exited.
+      child.ref();
       child.kill('SIGINT');
-      // Unref'd: a stopped server must not keep Node waiting for this timer.
       const timeout = sleep(STOP_TIMEOUT_MS, 'timeout' as const, { ref: false });
       if ((await Promise.race([stopped, timeout])) === 'timeout') {
         child.kill('SIGKILL');
