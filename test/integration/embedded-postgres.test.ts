@@ -7,7 +7,7 @@
  * that copy; and failures that must come out as one coded line.
  */
 import { existsSync } from 'node:fs';
-import { chmod, chown, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, chown, copyFile, link, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
@@ -140,7 +140,10 @@ describe('as an unprivileged user', () => {
   it('demo runs the server as that user, with the data in DWS_EXPORTER_DATA_DIR', async () => {
     const account = IS_ROOT ? { uid: 65534, gid: 65534 } : {};
     if (IS_ROOT) await chown(dataDir, 65534, 65534);
-    const result = await runCommand(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...DEMO_ARGS], {
+    // Node itself may sit where that user cannot reach it (CI's Node 24 is in a mktemp -d).
+    const node = join(clone.parent, 'node');
+    await link(process.execPath, node).catch(() => copyFile(process.execPath, node));
+    const result = await runCommand(node, ['--import', 'tsx', 'src/cli.ts', ...DEMO_ARGS], {
       cwd: clone.root,
       env: cleanEnv({ DWS_EXPORTER_DATA_DIR: dataDir, HOME: dataDir }),
       timeoutMs: CHILD_TIMEOUT_MS,
