@@ -21,6 +21,7 @@ import {
 } from '../report/summary-json.js';
 import type { ClusterRef } from '../plan/cluster-ref.js';
 import { describeCredentials, resolveCredentials } from '../source/auth/resolve-credentials.js';
+import { announceOnStderr } from './database-target.js';
 import { runExportSession } from './export-session.js';
 import { installShutdown, type Shutdown } from './shutdown.js';
 
@@ -42,8 +43,6 @@ export async function runCommand(options: RunCommandOptions, out: (line: string)
   const shard = options.shard ?? SINGLE_SHARD;
   const runGroupId = options.runGroupId ?? randomUUID();
   const json = options.output === 'json';
-  // With --output json, stdout carries the document alone.
-  const announce = json ? (line: string): void => void process.stderr.write(`${line}\n`) : out;
   // Replaced inside the try, where a bad DWS_EXPORTER_PROGRESS is reported like any config error.
   let progress = createProgress(process.stderr, false);
   let logger: Logger | undefined;
@@ -96,7 +95,7 @@ export async function runCommand(options: RunCommandOptions, out: (line: string)
       credentials,
       migrate: options.migrate,
       logger,
-      announce,
+      announce: announceOnStderr,
       signal: shutdown.signal,
       shard,
       runGroupId,

@@ -21,6 +21,8 @@ export interface FleetSpec {
   readonly failedRatio?: number;
   /** `YYYY-MM-DD`, default 2024-01-01; tasks spread over the following ~2 years. */
   readonly startDate?: string;
+  /** Leave out tasks that would start after this instant (epoch ms): they have not happened yet. */
+  readonly notAfterMs?: number;
 }
 
 const TYPES = [
@@ -163,6 +165,7 @@ function parseStartDate(value: string): number {
 
 interface TaskMix {
   readonly startSec: number;
+  readonly notAfterSec: number;
   readonly running: number;
   readonly failed: number;
   readonly logs: LogPool;
@@ -189,7 +192,10 @@ function generateTasks(rng: Rng, count: number, mix: TaskMix): SimTask[] {
   const maxGap = Math.max(1, Math.floor((2 * SPAN_SECONDS) / Math.max(count, 1)) - 1);
   let at = mix.startSec + rng.int(0, maxGap);
   const tasks: SimTask[] = new Array<SimTask>(count);
+  let happened = count;
   for (let i = 0; i < count; i++) {
+    // Start times only grow: from the first future one on, none has happened (the rng still advances, for determinism).
+    if (at > mix.notAfterSec && happened === count) happened = i;
     const type = rng.pick(TYPE_WEIGHTS);
     const lc = rng.pick(lcs);
     const r = rng.float();
@@ -207,6 +213,7 @@ function generateTasks(rng: Rng, count: number, mix: TaskMix): SimTask[] {
     };
     at += rng.int(1, maxGap);
   }
+  tasks.length = happened;
   return tasks;
 }
 
@@ -219,6 +226,7 @@ export function generateClusters(spec: FleetSpec): SimCluster[] {
   const startMs = parseStartDate(spec.startDate ?? '2024-01-01');
   const mix: TaskMix = {
     startSec: startMs / 1000,
+    notAfterSec: spec.notAfterMs === undefined ? Infinity : spec.notAfterMs / 1000,
     running: spec.runningRatio ?? 0.03,
     failed: spec.failedRatio ?? 0.1,
     logs: new LogPool(),
