@@ -4,6 +4,7 @@
  * authorises, sends through the shared HTTP client, and turns every outcome
  * into either validated data or one of the errors in src/core/errors.ts.
  */
+import { setMaxListeners } from 'node:events';
 import { z } from 'zod';
 import {
   CredentialRefusedError,
@@ -257,6 +258,8 @@ export function createDwsClient(http: HttpClient, authorizer: RequestAuthorizer,
 /** A signal aborted by either input, whose listeners are removed once the request is done. */
 function linkSignals(first: AbortSignal, second: AbortSignal | undefined): { readonly signal: AbortSignal; dispose(): void } {
   const controller = new AbortController();
+  // undici and the retry wait listen once per attempt (bounded by http.maxRetries): not a leak.
+  setMaxListeners(0, controller.signal);
   const links = (second ? [first, second] : [first]).map((input) => ({ input, onAbort: () => controller.abort(input.reason) }));
   for (const { input, onAbort } of links) {
     if (input.aborted) onAbort();

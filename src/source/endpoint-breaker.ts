@@ -157,20 +157,33 @@ export class EndpointBreaker {
   }
 
   private verdict(state: EndpointState, request: boolean): Verdict {
-    if (state.phase === 'open' && Date.now() >= state.retryAt) state.phase = 'half-open';
+    const now = Date.now();
+    if (state.phase === 'open' && now >= state.retryAt) state.phase = 'half-open';
     if (state.phase === 'closed') return { kind: 'go', probe: false };
-    if (state.phase === 'open') return state.confirmed ? { kind: 'refused' } : { kind: 'wait' };
+    if (state.phase === 'open') {
+      if (state.confirmed) return { kind: 'refused' };
+      return this.waitUntil(state, state.retryAt, now);
+    }
     if (state.probing) return { kind: 'wait' };
     // Half-open: a request becomes the probe; one cluster may start (its first request will be).
     if (request) {
       state.probing = true;
       return { kind: 'go', probe: true };
     }
-    const now = Date.now();
-    if (now < state.nextClusterAt) return { kind: 'wait' };
+    if (now < state.nextClusterAt) return this.waitUntil(state, state.nextClusterAt, now);
     state.nextClusterAt = now + state.pauseMs;
     wakeIn(state, state.pauseMs);
     return { kind: 'go', probe: false };
+  }
+
+  /**
+   * A wait that only time ends: a timer must be due, or the waiter sleeps
+   * forever. A timer can fire a millisecond before Date.now() reaches its
+   * deadline; the waiter then looks again too early and needs a new one.
+   */
+  private waitUntil(state: EndpointState, deadline: number, now: number): Verdict {
+    if (state.timer === null) wakeIn(state, Math.max(1, deadline - now));
+    return { kind: 'wait' };
   }
 
   private refusal(origin: string, state: EndpointState, call: ApiCallContext | null): EndpointUnreachableError {

@@ -1,5 +1,5 @@
 /** The endpoint breaker's states, driven the way dws-client.ts drives them (short pauses, no timing assertions). */
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { EndpointUnreachableError, type ApiCallContext } from '../../../src/core/errors.js';
 import { isConnectionFailure } from '../../../src/source/connection-failure.js';
 import { EndpointBreaker, type EndpointPermit } from '../../../src/source/endpoint-breaker.js';
@@ -42,6 +42,10 @@ describe('isConnectionFailure', () => {
 });
 
 describe('EndpointBreaker', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
   it('opens after failures from three distinct clusters, not from one cluster three times', async () => {
     const b = breaker();
     await strikeClusters(b, ['a', 'a', 'a', 'b']);
@@ -110,6 +114,24 @@ describe('EndpointBreaker', () => {
     expect(next.probe).toBe(true);
     b.settle(next, true);
     expect((await b.admit(DEAD, call('g'))).probe).toBe(false);
+  });
+
+  it('a pause timer that fires a millisecond before the clock reaches its deadline still ends the wait', async () => {
+    // Node's timers and Date.now() can disagree by a millisecond; a waiter woken
+    // too early must get a new timer, or it waits forever (seen: 1 run in 10).
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+    const b = breaker();
+    await strikeClusters(b, ['a', 'b', 'c']);
+    vi.setSystemTime(Date.now() - 1);
+    let admitted: EndpointPermit | null = null;
+    const held = b.admit(DEAD, call('d')).then((permit) => {
+      admitted = permit;
+    });
+    await vi.advanceTimersByTimeAsync(20);
+    expect(admitted, 'the first wake came one millisecond early').toBeNull();
+    await vi.advanceTimersByTimeAsync(5);
+    await held;
+    expect(admitted).toMatchObject({ probe: true });
   });
 
   it('never affects another endpoint', async () => {
