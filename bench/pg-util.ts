@@ -137,8 +137,13 @@ export interface LedgerRun extends RunTotals {
   readonly ledgerMs: number | null;
 }
 
-/** dws.export_runs column of each total; `satisfies` keeps it in step with RunTotals. */
+/** The SQL of each total over dws.export_runs r; `satisfies` keeps it in step with RunTotals. */
 const TOTAL_COLUMNS = {
+  clustersPlanned: 'clusters_total',
+  clustersInterrupted: `(SELECT count(*) FROM dws.export_cluster_runs c
+                          WHERE c.run_id = r.run_id AND c.status = 'interrupted' AND c.error_code IS DISTINCT FROM 'NOT_STARTED')`,
+  clustersNotStarted: `(SELECT greatest(r.clusters_total - count(*), 0) + count(*) FILTER (WHERE c.error_code = 'NOT_STARTED')
+                          FROM dws.export_cluster_runs c WHERE c.run_id = r.run_id)`,
   clustersOk: 'clusters_ok',
   clustersIncomplete: 'clusters_incomplete',
   clustersFailed: 'clusters_failed',
@@ -154,7 +159,7 @@ const TOTAL_COLUMNS = {
 const LAST_RUN_SQL = `
   SELECT status, ${Object.entries(TOTAL_COLUMNS).map(([key, column]) => `${column}::float8 AS "${key}"`).join(', ')},
          (extract(epoch FROM finished_at - started_at) * 1000)::float8 AS "ledgerMs"
-    FROM dws.export_runs ORDER BY run_id DESC LIMIT 1`;
+    FROM dws.export_runs r ORDER BY run_id DESC LIMIT 1`;
 
 export async function lastRun(url: string): Promise<LedgerRun | null> {
   return withClient(url, async (c) => (await c.query<LedgerRun>(LAST_RUN_SQL)).rows[0] ?? null);

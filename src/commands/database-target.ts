@@ -1,31 +1,54 @@
 /**
- * Which PostgreSQL a command writes to: DATABASE_URL when set, else the
- * embedded server in the data directory (started here, stopped by `release`).
+ * Which PostgreSQL a command writes to, named (password masked) before
+ * anything is written: a URL the user gave, or an embedded server started
+ * here (stopped by `release`).
  */
 import type { ExporterEnv } from '../config/env.js';
 import type { Logger } from '../core/logger.js';
 import { redactUrl } from '../warehouse/database.js';
-import { startEmbeddedPostgres } from '../warehouse/embedded-postgres.js';
+import { startEmbeddedPostgres, type EmbeddedServer } from '../warehouse/embedded-postgres.js';
 
 export interface DatabaseTarget {
   readonly url: string;
-  readonly embedded: boolean;
+  /** The embedded server, when this target started one. */
+  readonly server: EmbeddedServer | undefined;
   release(): Promise<void>;
 }
 
-export async function resolveDatabaseTarget(
-  env: ExporterEnv,
-  logger: Logger,
-  announce: (line: string) => void,
-): Promise<DatabaseTarget> {
-  if (env.databaseUrl) {
-    logger.debug({ database: redactUrl(env.databaseUrl) }, 'using DATABASE_URL');
-    return { url: env.databaseUrl, embedded: false, release: async () => undefined };
-  }
-  logger.info({ dataDir: env.dataDir }, 'DATABASE_URL is not set: starting the embedded PostgreSQL');
-  const server = await startEmbeddedPostgres(env.dataDir);
-  // The password is generated for this local, loopback-only instance and
-  // kept in the data directory; the URL is printed so the user can connect.
-  announce(`Embedded PostgreSQL (data in ${server.dataDir}) is reachable while this runs at:\n  ${server.url}`);
-  return { url: server.url, embedded: true, release: () => server.stop() };
+/** Where `run` and `migrate` name their target: stdout carries their result alone. */
+export const announceOnStderr = (line: string): void => void process.stderr.write(`${line}\n`);
+
+/** `run` and `migrate`: DATABASE_URL when set, else the embedded server in DWS_EXPORTER_DATA_DIR. */
+export function resolveDatabaseTarget(env: ExporterEnv, logger: Logger, announce: (line: string) => void): Promise<DatabaseTarget> {
+  return env.databaseUrl
+    ? Promise.resolve(namedDatabase(env.databaseUrl, 'DATABASE_URL', announce))
+    : embeddedDatabase({ dataDir: env.dataDir, name: 'the embedded PostgreSQL', why: 'DATABASE_URL is not set' }, logger, announce);
+}
+
+/** A database the user named; `source` says how (DATABASE_URL, --database-url). */
+export function namedDatabase(url: string, source: string, announce: (line: string) => void): DatabaseTarget {
+  announce(`Writing to ${redactUrl(url)} (${source}).`);
+  return { url, server: undefined, release: async () => undefined };
+}
+
+export interface EmbeddedChoice {
+  /** DWS_EXPORTER_DATA_DIR. */
+  readonly dataDir: string;
+  /** A cluster of its own in this subdirectory (the demo's). */
+  readonly cluster?: string;
+  /** "the embedded PostgreSQL" */
+  readonly name: string;
+  /** Why this one: shown in parentheses. */
+  readonly why: string;
+}
+
+/**
+ * The embedded server. Its generated password stays in pg-password next to
+ * the data, never in the announcement.
+ */
+export async function embeddedDatabase(choice: EmbeddedChoice, logger: Logger, announce: (line: string) => void): Promise<DatabaseTarget> {
+  logger.debug({ dataDir: choice.dataDir, cluster: choice.cluster }, 'starting the embedded PostgreSQL');
+  const server = await startEmbeddedPostgres(choice.dataDir, choice.cluster !== undefined ? { cluster: choice.cluster } : {});
+  announce(`Writing to ${choice.name} ${redactUrl(server.url)}, data in ${server.dataDir} (${choice.why}).`);
+  return { url: server.url, server, release: () => server.stop() };
 }

@@ -13,11 +13,12 @@ import { createAuthorizer } from '../source/auth/authorizer.js';
 import type { ClusterRef } from '../plan/cluster-ref.js';
 import { describeProxy } from '../source/dispatcher.js';
 import { createDwsClient } from '../source/dws-client.js';
+import { EndpointBreaker } from '../source/endpoint-breaker.js';
 import { createHttpClient, httpClientOptions } from '../source/http-client.js';
 import { lastListedClusters, recordClusters } from '../warehouse/clusters.js';
 import { openDatabase, type Database } from '../warehouse/database.js';
 import { prepareSchema } from '../warehouse/migrate.js';
-import { resolveDatabaseTarget } from './database-target.js';
+import { resolveDatabaseTarget, type DatabaseTarget } from './database-target.js';
 
 export interface ExportSessionInput {
   readonly env: ExporterEnv;
@@ -37,6 +38,8 @@ export interface ExportSessionInput {
   /** Called with this shard's clusters once they are planned. */
   readonly onPlanned?: (clusters: readonly ClusterRef[]) => void;
   readonly onClusterDone?: RunExportInput['onClusterDone'];
+  /** A database the command chose and releases itself (the demo's outlives the session); default: from env. */
+  readonly target?: DatabaseTarget;
 }
 
 export async function runExportSession(input: ExportSessionInput): Promise<RunReport> {
@@ -44,7 +47,7 @@ export async function runExportSession(input: ExportSessionInput): Promise<RunRe
   for (const endpoint of insecureEndpoints(config)) {
     logger.warn({ endpoint }, 'plain-HTTP endpoint that is not loopback: credentials and data travel unencrypted');
   }
-  const target = await resolveDatabaseTarget(env, logger, input.announce);
+  const target = input.target ?? (await resolveDatabaseTarget(env, logger, input.announce));
   try {
     // Ledger writes (one per cluster start and end, up to `concurrency` at once), the run lock, and the writers.
     const database = await openDatabase(target.url, { maxConnections: Math.min(config.concurrency, 16) + 1 + config.writers });
@@ -54,7 +57,7 @@ export async function runExportSession(input: ExportSessionInput): Promise<RunRe
       const http = createHttpClient(httpClientOptions(config, env.proxy));
       const authorizer = createAuthorizer(input.credentials, { onWarning: (message) => logger.warn(message), proxy: env.proxy });
       try {
-        const dws = createDwsClient(http, authorizer);
+        const dws = createDwsClient(http, authorizer, { endpoints: new EndpointBreaker({ logger }) });
         const { clusters, inventory } = await planClusters(config, {
           client: dws,
           logger,
@@ -91,7 +94,7 @@ export async function runExportSession(input: ExportSessionInput): Promise<RunRe
       await database.close();
     }
   } finally {
-    await target.release();
+    if (!input.target) await target.release();
   }
 }
 

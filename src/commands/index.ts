@@ -98,17 +98,29 @@ const report = defineCommand({
 
 const demo = defineCommand({
   name: 'demo',
-  summary: 'run the real export against the built-in DWS API simulator into the embedded PostgreSQL',
+  summary: "run the real export against the built-in DWS API simulator into the demo's own embedded PostgreSQL",
   options: {
     projects: { kind: 'int', value: 'N', help: 'projects in the simulated fleet', default: 3, min: 1, max: 100 },
     'clusters-per-project': { kind: 'int', value: 'N', help: 'clusters per project', default: 12, min: 1, max: 1000 },
     'max-tasks': { kind: 'int', value: 'N', help: 'tasks per cluster, drawn from 0..N', default: 400, min: 0, max: 1_000_000 },
     seed: SEED,
+    'database-url': { kind: 'string', value: 'URL', help: 'write the simulated fleet to this PostgreSQL instead' },
+    'keep-open': {
+      kind: 'flag',
+      help: 'after the summary, keep the embedded PostgreSQL running (psql command and URL printed) until Ctrl-C',
+    },
   },
-  notes: 'Writes to DATABASE_URL if set, else to the embedded PostgreSQL in $DWS_EXPORTER_DATA_DIR.',
+  notes: 'Writes to its own embedded PostgreSQL in $DWS_EXPORTER_DATA_DIR/demo, never to DATABASE_URL.',
   run: (v, out) =>
     demoCommand(
-      { projects: v.projects, clustersPerProject: v['clusters-per-project'], maxTasks: v['max-tasks'], seed: v.seed },
+      {
+        projects: v.projects,
+        clustersPerProject: v['clusters-per-project'],
+        maxTasks: v['max-tasks'],
+        seed: v.seed,
+        databaseUrl: v['database-url'],
+        keepOpen: v['keep-open'],
+      },
       out,
     ),
 });

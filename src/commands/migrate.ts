@@ -5,12 +5,12 @@ import { ExitCode, type ExitCodeValue } from '../core/exit-codes.js';
 import { createLogger } from '../core/logger.js';
 import { openDatabase } from '../warehouse/database.js';
 import { migrate } from '../warehouse/migrate.js';
-import { resolveDatabaseTarget } from './database-target.js';
+import { announceOnStderr, resolveDatabaseTarget } from './database-target.js';
 
 export async function migrateCommand(out: (line: string) => void): Promise<ExitCodeValue> {
   const env = readEnv();
   const logger = createLogger(env.logLevel);
-  const target = await resolveDatabaseTarget(env, logger, out);
+  const target = await resolveDatabaseTarget(env, logger, announceOnStderr);
   try {
     const database = await openDatabase(target.url, { maxConnections: 1 });
     try {

@@ -7,14 +7,9 @@ import { EXPORTER_VERSION } from '../core/package-info.js';
 import { SINGLE_SHARD, type ShardSpec } from '../plan/shard.js';
 import { exitCodeForError, type ExitCodeValue } from '../core/exit-codes.js';
 import { createLogger, logFormatFor, type Logger } from '../core/logger.js';
-import {
-  publishRunMetrics,
-  pushTargetFromEnv,
-  watchApiResponses,
-  type ApiResponseCounter,
-  type PushTarget,
-} from '../report/metrics.js';
-import { readClusterLastSuccess, type ClusterLastSuccess } from '../warehouse/export-health.js';
+import { watchApiResponses, type ApiResponseCounter } from '../report/api-traffic.js';
+import { publishRunMetrics, pushTargetFromEnv, type PushTarget } from '../report/pushgateway.js';
+import { readClusterHealth, type ClusterHealth } from '../warehouse/export-health.js';
 import { createProgress, progressWanted } from '../report/progress.js';
 import { formatRunSummary } from '../report/summary.js';
 import {
@@ -26,6 +21,7 @@ import {
 } from '../report/summary-json.js';
 import type { ClusterRef } from '../plan/cluster-ref.js';
 import { describeCredentials, resolveCredentials } from '../source/auth/resolve-credentials.js';
+import { announceOnStderr } from './database-target.js';
 import { runExportSession } from './export-session.js';
 import { installShutdown, type Shutdown } from './shutdown.js';
 
@@ -47,14 +43,12 @@ export async function runCommand(options: RunCommandOptions, out: (line: string)
   const shard = options.shard ?? SINGLE_SHARD;
   const runGroupId = options.runGroupId ?? randomUUID();
   const json = options.output === 'json';
-  // With --output json, stdout carries the document alone.
-  const announce = json ? (line: string): void => void process.stderr.write(`${line}\n`) : out;
   // Replaced inside the try, where a bad DWS_EXPORTER_PROGRESS is reported like any config error.
   let progress = createProgress(process.stderr, false);
   let logger: Logger | undefined;
   let apiResponses: ApiResponseCounter | undefined;
   let planned: readonly ClusterRef[] | null = null;
-  let clusterHealth: ClusterLastSuccess[] = [];
+  let clusterHealth: ClusterHealth[] = [];
   let pushTarget: PushTarget | null = null;
   let shutdown: Shutdown | undefined;
   const context = (): SummaryContext => ({
@@ -63,7 +57,6 @@ export async function runCommand(options: RunCommandOptions, out: (line: string)
     shard,
     startedAt,
     finishedAt: new Date(),
-    clustersPlanned: planned?.length ?? null,
   });
   const publish = async (document: RunSummaryDocument): Promise<void> => {
     progress.stop();
@@ -79,13 +72,12 @@ export async function runCommand(options: RunCommandOptions, out: (line: string)
     }
   };
   try {
+    // Checked before any work; a bad value is never pushed to.
+    const target = pushTargetFromEnv(process.env, shard.index);
     const env = readEnv();
     progress = createProgress(process.stderr, progressWanted(process.stderr));
     logger = createLogger(env.logLevel, progress.enabled ? progress.sink : undefined, progress.enabled ? { format: logFormatFor() } : {});
-    pushTarget = pushTargetFromEnv(process.env, shard.index);
-    if (pushTarget && !/^https?:\/\/[^/]/.test(pushTarget.url)) {
-      throw new ConfigError('PUSHGATEWAY_URL must be an http(s) URL such as http://pushgateway:9091', 'env');
-    }
+    pushTarget = target;
     const configPath = options.configPath ?? env.configPath;
     if (!configPath) {
       throw new ConfigError('no config file: pass --config FILE or set DWS_EXPORTER_CONFIG', 'command line');
@@ -103,7 +95,7 @@ export async function runCommand(options: RunCommandOptions, out: (line: string)
       credentials,
       migrate: options.migrate,
       logger,
-      announce,
+      announce: announceOnStderr,
       signal: shutdown.signal,
       shard,
       runGroupId,
@@ -114,7 +106,7 @@ export async function runCommand(options: RunCommandOptions, out: (line: string)
       onClusterDone: (result) => progress.clusterDone(result),
       afterRun: async (database) => {
         if (!pushTarget || !planned) return;
-        clusterHealth = await readClusterLastSuccess(database.pool, planned).catch((error: unknown) => {
+        clusterHealth = await readClusterHealth(database.pool, planned).catch((error: unknown) => {
           log.warn({ err: String(error) }, 'could not read dws.v_export_health for the metrics');
           return [];
         });

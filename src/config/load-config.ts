@@ -65,15 +65,32 @@ function formatPath(path: readonly PropertyKey[]): string {
   return text || '(top level)';
 }
 
+/** Paths shown for one message before "and N more": a list of 200 bad ids is one line, not 200. */
+const PATHS_PER_MESSAGE = 3;
+
 function formatIssues(issues: readonly z.core.$ZodIssue[]): string {
-  return issues
-    .flatMap((issue) => {
-      if (issue.code !== 'unrecognized_keys') return [`${formatPath(issue.path)}: ${issue.message}`];
-      const known = keysAt(configSchema, issue.path);
-      return issue.keys.map((key) => {
-        const suggestion = closestKey(key, known);
-        return `${formatPath(issue.path)}: unknown key ${JSON.stringify(key)}${suggestion ? ` (did you mean ${JSON.stringify(suggestion)}?)` : ''}`;
-      });
+  const byMessage = new Map<string, string[]>();
+  const add = (path: string, message: string): void => {
+    const paths = byMessage.get(message) ?? [];
+    paths.push(path);
+    byMessage.set(message, paths);
+  };
+  for (const issue of issues) {
+    if (issue.code !== 'unrecognized_keys') {
+      add(formatPath(issue.path), issue.message);
+      continue;
+    }
+    const known = keysAt(configSchema, issue.path);
+    for (const key of issue.keys) {
+      const suggestion = closestKey(key, known);
+      add(formatPath(issue.path), `unknown key ${JSON.stringify(key)}${suggestion ? ` (did you mean ${JSON.stringify(suggestion)}?)` : ''}`);
+    }
+  }
+  return [...byMessage]
+    .map(([message, paths]) => {
+      const shown = paths.slice(0, PATHS_PER_MESSAGE).join(', ');
+      const more = paths.length > PATHS_PER_MESSAGE ? ` and ${paths.length - PATHS_PER_MESSAGE} more` : '';
+      return `${shown}${more}: ${message}`;
     })
     .join('; ');
 }

@@ -9,6 +9,8 @@ export type ErrorCode =
   | 'DWS_API_ERROR'
   | 'DWS_AUTH_FAILED'
   | 'DWS_NETWORK_ERROR'
+  /** The endpoint's breaker is open: the request or the whole cluster was not sent (src/source/endpoint-breaker.ts). */
+  | 'DWS_ENDPOINT_UNREACHABLE'
   | 'DWS_PAYLOAD_INVALID'
   | 'DB_UNAVAILABLE'
   | 'DB_ERROR'
@@ -17,8 +19,10 @@ export type ErrorCode =
   | 'EMBEDDED_PG_FAILED'
   /** Not an ExporterError: a bug. */
   | 'INTERNAL'
-  /** Ledger only: the run was stopped by a signal before or while exporting the cluster. */
+  /** Ledger only: the run was stopped by a signal while exporting the cluster. */
   | 'INTERRUPTED'
+  /** Ledger only: the run was stopped by a signal before the cluster's turn came. */
+  | 'NOT_STARTED'
   /** Ledger only: written by a later run for a process that died (src/warehouse/run-lock.ts). */
   | 'ABANDONED';
 
@@ -89,6 +93,28 @@ export class DwsNetworkError extends ExporterError {
     cause: unknown,
   ) {
     super(`cannot reach the DWS API (GET ${call.path}): ${describeCause(cause)}`, { cause });
+  }
+}
+
+/**
+ * The endpoint stopped being called after connection failures (or gateway
+ * outages) across several clusters in a row: this request, or this whole
+ * cluster (`call` null), was not sent or was stopped.
+ */
+export class EndpointUnreachableError extends ExporterError {
+  readonly code = 'DWS_ENDPOINT_UNREACHABLE';
+  constructor(
+    /** The endpoint's origin, e.g. https://dws.cn-north-4.myhuaweicloud.com */
+    readonly endpoint: string,
+    readonly lastError: string,
+    readonly call: ApiCallContext | null,
+    options?: { readonly cause?: unknown },
+  ) {
+    super(
+      `endpoint ${endpoint} unreachable (last error: ${lastError}): ` +
+        (call === null ? 'cluster not called' : `GET ${call.path} not sent or stopped`),
+      options,
+    );
   }
 }
 

@@ -61,12 +61,14 @@ export function exitCodeForCode(code: ErrorCode): ExitCodeValue {
       return ExitCode.AUTH;
     case 'DWS_API_ERROR':
     case 'DWS_NETWORK_ERROR':
+    case 'DWS_ENDPOINT_UNREACHABLE':
     case 'DWS_PAYLOAD_INVALID':
       return ExitCode.FAILED;
-    // INTERRUPTED and ABANDONED never decide an exit code: an interrupted run
-    // exits 130/143, and an abandoned one was closed by a later run.
+    // INTERRUPTED, NOT_STARTED and ABANDONED never decide an exit code: an
+    // interrupted run exits 130/143, and an abandoned one was closed by a later run.
     case 'INTERNAL':
     case 'INTERRUPTED':
+    case 'NOT_STARTED':
     case 'ABANDONED':
       return ExitCode.INTERNAL;
   }

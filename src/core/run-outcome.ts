@@ -39,11 +39,25 @@ export function clusterErrorFrom(error: unknown): ClusterError {
   };
 }
 
-/** A run's totals, summed from its clusters' ledger rows (the one source of truth). */
-export interface RunTotals {
+/**
+ * How a run's planned clusters ended; the six add up to clustersPlanned. The
+ * text summary, the summary document, the metrics and the run ledger all show
+ * these numbers, computed once from the ledger's cluster rows.
+ */
+export interface ClusterCounts {
+  readonly clustersPlanned: number;
   readonly clustersOk: number;
   readonly clustersIncomplete: number;
+  /** Ended with an error (never interrupted ones). */
   readonly clustersFailed: number;
+  /** Stopped by a signal while being exported. */
+  readonly clustersInterrupted: number;
+  /** Never started: the run was stopped before their turn (or, for an abandoned run, its process died first). */
+  readonly clustersNotStarted: number;
+}
+
+/** A run's totals, summed from its clusters' ledger rows (the one source of truth). */
+export interface RunTotals extends ClusterCounts {
   readonly tasksFetched: number;
   readonly rowsInserted: number;
   readonly rowsUpdated: number;
@@ -52,3 +66,9 @@ export interface RunTotals {
   readonly apiRetries: number;
 }
 
+/** A run left `running` by a process that died, as the run that closed it found it. */
+export interface AbandonedRun extends ClusterCounts {
+  readonly runId: number;
+  /** Being exported when the process died. */
+  readonly clustersAbandoned: number;
+}

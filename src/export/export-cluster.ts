@@ -1,45 +1,35 @@
 /**
- * One cluster, start to finish: walk every page, turn tasks into rows, hand
- * them to the run's writer (which batches and stores them while the next
- * pages are fetched), wait until they are committed, and close the cluster's
- * ledger row. The walk holds one of the run's `concurrency` slots; waiting
- * for the commit does not, so the next cluster starts fetching meanwhile.
+ * One cluster, start to finish: walk its pages while the run's writer stores
+ * the rows, wait until they are committed, close the cluster's ledger row.
  * Never throws for a cluster-level problem: an API or database error becomes
- * a `failed` outcome, after whatever was fetched is stored.
+ * a `failed` cluster, after whatever was fetched is stored.
  */
 import type { LimitFunction } from 'p-limit';
 import type pg from 'pg';
 import { DbError, describeCause } from '../core/errors.js';
 import { clusterError, clusterErrorFrom, type ClusterError } from '../core/run-outcome.js';
-import type { Logger } from '../core/logger.js';
 import type { ClusterRef } from '../plan/cluster-ref.js';
-import type { DwsClient, RequestStats } from '../source/dws-client.js';
-import { walkTasks, type OffsetModeCache, type WalkOptions, type WalkSummary } from '../source/paginate.js';
-import type { StoredTask } from '../transform/task-identity.js';
-import { rawTaskKey } from '../transform/task-row.js';
+import type { RequestStats } from '../source/dws-client.js';
 import { ClusterListing } from '../warehouse/cluster-listing.js';
 import { withDbRetry, type DbRetryPolicy } from '../warehouse/db-retry.js';
-import { finishClusterRun, recordNotStarted, startClusterRun, type ClusterOutcome } from '../warehouse/ledger.js';
+import { finishClusterRun, recordNotStarted, startClusterRun, type FinishedClusterRun } from '../warehouse/ledger.js';
 import { readStoredTasks } from '../warehouse/stored-tasks.js';
 import type { RowCounts, TaskWriter } from '../warehouse/task-writer.js';
+import { walkCluster, walkComplete, type ClusterWalk, type WalkContext } from './walk-cluster.js';
 
-export interface ClusterExportContext {
-  readonly client: DwsClient;
+export interface ClusterExportContext extends WalkContext {
   readonly pool: pg.Pool;
   readonly dbRetry: DbRetryPolicy;
   readonly runId: number;
-  readonly walk: WalkOptions;
   readonly writer: TaskWriter;
   readonly sourceTimeZone: string;
-  readonly modeCache: OffsetModeCache;
-  readonly logger: Logger;
-  /** Aborted on SIGTERM/SIGINT: finish the page in hand, store it, stop. */
-  readonly signal: AbortSignal;
   /** The run's `concurrency` slots, held while a cluster is being fetched. */
   readonly fetchSlots: LimitFunction;
 }
 
-export interface ClusterResult extends ClusterOutcome {
+/** How one cluster's export ended: its ledger row, and what the run report adds to it. */
+export interface ClusterReport extends FinishedClusterRun {
+  readonly endpoint: string;
   readonly projectId: string;
   readonly clusterId: string;
   readonly tasksFetched: number;
@@ -48,103 +38,53 @@ export interface ClusterResult extends ClusterOutcome {
   readonly ledgerError: string | null;
 }
 
-/** Null when the run was interrupted before this cluster's turn. */
-export async function exportCluster(ctx: ClusterExportContext, cluster: ClusterRef): Promise<ClusterResult | null> {
+/** What happened while the cluster held a fetch slot. */
+type FetchStage =
+  | { readonly kind: 'not-started'; readonly status: 'interrupted' | 'failed'; readonly error: ClusterError }
+  | { readonly kind: 'ledger-failed'; readonly error: unknown }
+  | { readonly kind: 'walked'; readonly walk: ClusterWalk };
+
+const NO_ROWS: RowCounts = { inserted: 0, updated: 0, unchanged: 0 };
+
+export async function exportCluster(ctx: ClusterExportContext, cluster: ClusterRef): Promise<ClusterReport> {
   const started = performance.now();
   const stats: RequestStats = { requests: 0, retries: 0 };
   const rowContext = { projectId: cluster.projectId, clusterId: cluster.clusterId, sourceTimeZone: ctx.sourceTimeZone };
-  // Created in the fetch slot; the cast keeps TypeScript from narrowing it to null here.
+  // Opened in the fetch slot; the cast keeps TypeScript from narrowing it to null here.
   let listing = null as ClusterListing | null;
-  // The first walk may fetch pages in parallel; a re-walk goes page by page,
-  // with pages that put identical tasks the first walk found split by a page
-  // boundary (which look like drift) on one page.
-  const walkOnce = (into: ClusterListing, rewalkOf?: WalkSummary): Promise<WalkSummary> =>
-    walkTasks(
-      ctx.client,
-      cluster,
-      rewalkOf ? { ...ctx.walk, pageConcurrency: 1, pageSize: into.rewalkPageSize(rewalkOf.limit) } : ctx.walk,
-      { stats, keyOf: rawTaskKey, modeCache: ctx.modeCache, signal: ctx.signal },
-      into,
-    );
-
-  let pages = 0;
-  let duplicates = 0;
-  // Assigned inside walkAll(); the cast keeps TypeScript from narrowing it to null here.
-  let walk = null as WalkSummary | null;
-  let error: unknown = null;
-  const turn = await ctx.fetchSlots(async (): Promise<'skipped' | 'started' | { failed: unknown }> => {
-    if (ctx.signal.aborted) return 'skipped';
-    let stored: StoredTask[];
+  const stage = await fetchStage(ctx, cluster, async () => {
     try {
-      await withDbRetry(ctx.dbRetry, () => startClusterRun(ctx.pool, ctx.runId, cluster));
-      stored = await withDbRetry(ctx.dbRetry, () => readStoredTasks(ctx.pool, cluster.clusterId));
-    } catch (startError) {
-      return { failed: startError };
+      // What is stored of the cluster, for the identity rule (one indexed query).
+      const storedTasks = await withDbRetry(ctx.dbRetry, () => readStoredTasks(ctx.pool, cluster.clusterId));
+      listing = new ClusterListing(ctx.writer, rowContext, storedTasks);
+    } catch (error) {
+      return { summary: null, pages: 0, duplicates: 0, error: new DbError(`cannot read the stored tasks of cluster ${cluster.clusterId}`, error) };
     }
-    listing = new ClusterListing(ctx.writer, rowContext, stored);
-    try {
-      await walkAll();
-    } catch (caught) {
-      error = caught;
-    }
-    return 'started';
+    return walkCluster(ctx, cluster, stats, listing);
   });
-  if (turn === 'skipped') {
-    await withDbRetry(ctx.dbRetry, () =>
-      recordNotStarted(ctx.pool, ctx.runId, cluster, `not started: the run was interrupted (${String(ctx.signal.reason)})`),
-    ).catch((ledgerError: unknown) =>
-      ctx.logger.error({ clusterId: cluster.clusterId, err: describeCause(ledgerError) }, 'ledger write failed'),
-    );
-    return null;
-  }
-  if (turn !== 'started') return ledgerFailure(cluster, turn.failed, performance.now() - started);
+  if (stage.kind === 'not-started') return recordUnexported(ctx, cluster, stage.status, stage.error);
+  if (stage.kind === 'ledger-failed') return ledgerFailure(cluster, stage.error, performance.now() - started);
 
-  async function walkAll(): Promise<void> {
-    if (!listing) return;
-    walk = await walkOnce(listing);
-    pages += walk.pages;
-    duplicates += walk.duplicates;
-    if (walk.apiCount !== null && listing.distinct < walk.apiCount && !ctx.signal.aborted) {
-      // Tasks can move between pages while we read (new ones, deletions):
-      // one more pass picks up what slipped through; the listing skips the rest.
-      ctx.logger.warn(
-        { clusterId: cluster.clusterId, apiCount: walk.apiCount, fetched: listing.distinct },
-        'fewer distinct tasks than count: walking the pages once more',
-      );
-      walk = await walkOnce(listing, walk);
-      pages += walk.pages;
-      duplicates += walk.duplicates;
-    }
-  }
   // Everything fetched, also before an error, is stored before the cluster is closed.
-  const fetched = listing?.distinct ?? 0;
+  const tasksFetched = listing?.distinct ?? 0;
   const stored = (await listing?.settled()) ?? [];
-  const rows = sumCounts(stored);
   const storeFailure = stored.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+  let error = stage.walk.error;
   if (storeFailure) {
     ctx.logger.error({ clusterId: cluster.clusterId, err: describeCause(storeFailure.reason) }, 'could not store fetched tasks');
     error ??= new DbError(`storing tasks of cluster ${cluster.clusterId} failed`, storeFailure.reason);
   }
-
-  // Complete: every task the API counts was fetched and paging ended normally
-  // (more than `count` is fine: the count was stale and paging went on until
-  // a short or empty page).
-  const complete =
-    walk !== null &&
-    (walk.stopReason === 'count_reached' || walk.stopReason === 'empty_page') &&
-    (walk.apiCount === null || fetched >= walk.apiCount);
-  const { status, errorInfo } = classify(error, complete, ctx.signal.aborted);
-  const outcome: ClusterOutcome = {
-    status,
+  const { summary } = stage.walk;
+  const outcome: FinishedClusterRun = {
+    ...classify(error, walkComplete(stage.walk, tasksFetched), ctx.signal.aborted),
     durationMs: performance.now() - started,
-    apiCount: walk?.apiCount ?? null,
-    duplicates,
-    pages,
+    apiCount: summary?.apiCount ?? null,
+    duplicates: stage.walk.duplicates,
+    pages: stage.walk.pages,
     requests: stats.requests,
     retries: stats.retries,
-    offsetMode: walk?.offsetMode ?? null,
-    stopReason: walk?.stopReason ?? null,
-    error: errorInfo,
+    offsetMode: summary?.offsetMode ?? null,
+    stopReason: summary?.stopReason ?? null,
   };
   let ledgerError: string | null = null;
   try {
@@ -152,45 +92,81 @@ export async function exportCluster(ctx: ClusterExportContext, cluster: ClusterR
   } catch (finishError) {
     ledgerError = describeCause(finishError);
   }
-  return { ...outcome, projectId: cluster.projectId, clusterId: cluster.clusterId, tasksFetched: fetched, rows, ledgerError };
+  return { ...outcome, ...identity(cluster), tasksFetched, rows: sumCounts(stored), ledgerError };
+}
+
+/**
+ * Takes one of the run's fetch slots and walks the cluster, unless the run
+ * is shutting down or the cluster's endpoint is not being called. While the
+ * endpoint is open the cluster waits without a slot, so other endpoints'
+ * clusters go on at full speed.
+ */
+async function fetchStage(ctx: ClusterExportContext, cluster: ClusterRef, walk: () => Promise<ClusterWalk>): Promise<FetchStage> {
+  for (;;) {
+    const unreachable = await ctx.client.endpoints.clusterTurn(cluster.endpoint, ctx.signal);
+    const stage = await ctx.fetchSlots(async (): Promise<FetchStage | 'wait'> => {
+      if (ctx.signal.aborted) {
+        const reason = `not started: the run was interrupted (${String(ctx.signal.reason)})`;
+        return { kind: 'not-started', status: 'interrupted', error: clusterError('NOT_STARTED', reason) };
+      }
+      if (unreachable) return { kind: 'not-started', status: 'failed', error: clusterErrorFrom(unreachable) };
+      // The endpoint opened while this cluster waited for its slot: give the slot back.
+      if (ctx.client.endpoints.isOpen(cluster.endpoint)) return 'wait';
+      try {
+        await withDbRetry(ctx.dbRetry, () => startClusterRun(ctx.pool, ctx.runId, cluster));
+      } catch (error) {
+        return { kind: 'ledger-failed', error };
+      }
+      return { kind: 'walked', walk: await walk() };
+    });
+    if (stage !== 'wait') return stage;
+  }
 }
 
 /** A shutdown that cut the walk short is an interruption, even if it surfaced as an aborted request. */
-function classify(
-  error: unknown,
-  complete: boolean,
-  aborted: boolean,
-): { readonly status: ClusterOutcome['status']; readonly errorInfo: ClusterError | null } {
-  if (complete && error === null) return { status: 'succeeded', errorInfo: null };
+function classify(error: unknown, complete: boolean, aborted: boolean): Pick<FinishedClusterRun, 'status' | 'error'> {
+  if (complete && error === null) return { status: 'succeeded', error: null };
   if (aborted) {
-    return {
-      status: 'interrupted',
-      errorInfo: clusterError('INTERRUPTED', 'the run was interrupted; tasks fetched before that were stored'),
-    };
+    return { status: 'interrupted', error: clusterError('INTERRUPTED', 'the run was interrupted; tasks fetched before that were stored') };
   }
-  if (error !== null) return { status: 'failed', errorInfo: clusterErrorFrom(error) };
-  return { status: 'incomplete', errorInfo: null };
+  if (error !== null) return { status: 'failed', error: clusterErrorFrom(error) };
+  return { status: 'incomplete', error: null };
 }
 
-function sumCounts(results: readonly PromiseSettledResult<RowCounts>[]): RowCounts {
-  let inserted = 0;
-  let updated = 0;
-  let unchanged = 0;
-  for (const result of results) {
-    if (result.status !== 'fulfilled') continue;
-    inserted += result.value.inserted;
-    updated += result.value.updated;
-    unchanged += result.value.unchanged;
+/** A cluster the run did not call: recorded in the ledger with its reason, nothing fetched. */
+async function recordUnexported(
+  ctx: ClusterExportContext,
+  cluster: ClusterRef,
+  status: 'interrupted' | 'failed',
+  error: ClusterError,
+): Promise<ClusterReport> {
+  let ledgerError: string | null = null;
+  try {
+    await withDbRetry(ctx.dbRetry, () => recordNotStarted(ctx.pool, ctx.runId, cluster, status, error));
+  } catch (writeError) {
+    ctx.logger.error({ clusterId: cluster.clusterId, err: describeCause(writeError) }, 'ledger write failed');
+    // A missing row of a cluster that was never started still counts as not
+    // started (planned minus rows); a missing `failed` row would not add up.
+    if (status === 'failed') ledgerError = describeCause(writeError);
   }
-  return { inserted, updated, unchanged };
+  return unexported(cluster, status, error, 0, ledgerError);
 }
 
-function ledgerFailure(cluster: ClusterRef, error: unknown, durationMs: number): ClusterResult {
+function ledgerFailure(cluster: ClusterRef, error: unknown, durationMs: number): ClusterReport {
   const message = describeCause(error);
+  return unexported(cluster, 'failed', clusterError('DB_ERROR', message), durationMs, message);
+}
+
+function unexported(
+  cluster: ClusterRef,
+  status: 'interrupted' | 'failed',
+  error: ClusterError,
+  durationMs: number,
+  ledgerError: string | null,
+): ClusterReport {
   return {
-    projectId: cluster.projectId,
-    clusterId: cluster.clusterId,
-    status: 'failed',
+    ...identity(cluster),
+    status,
     durationMs,
     apiCount: null,
     duplicates: 0,
@@ -199,9 +175,24 @@ function ledgerFailure(cluster: ClusterRef, error: unknown, durationMs: number):
     retries: 0,
     offsetMode: null,
     stopReason: null,
-    error: clusterError('DB_ERROR', message),
+    error,
     tasksFetched: 0,
-    rows: { inserted: 0, updated: 0, unchanged: 0 },
-    ledgerError: message,
+    rows: NO_ROWS,
+    ledgerError,
   };
+}
+
+function identity(cluster: ClusterRef): Pick<ClusterReport, 'endpoint' | 'projectId' | 'clusterId'> {
+  return { endpoint: new URL(cluster.endpoint).origin, projectId: cluster.projectId, clusterId: cluster.clusterId };
+}
+
+function sumCounts(results: readonly PromiseSettledResult<RowCounts>[]): RowCounts {
+  let { inserted, updated, unchanged } = NO_ROWS;
+  for (const result of results) {
+    if (result.status !== 'fulfilled') continue;
+    inserted += result.value.inserted;
+    updated += result.value.updated;
+    unchanged += result.value.unchanged;
+  }
+  return { inserted, updated, unchanged };
 }

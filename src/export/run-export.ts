@@ -9,16 +9,17 @@ import type pg from 'pg';
 import type { ExporterConfig } from '../config/schema.js';
 import { DbError } from '../core/errors.js';
 import { exitCodeForRun, type ExitCodeValue } from '../core/exit-codes.js';
-import type { FinishedRunStatus, RunTotals } from '../core/run-outcome.js';
+import type { AbandonedRun, FinishedRunStatus, RunTotals } from '../core/run-outcome.js';
 import type { Logger } from '../core/logger.js';
 import type { ClusterRef } from '../plan/cluster-ref.js';
 import type { DwsClient } from '../source/dws-client.js';
 import type { OffsetModeCache } from '../source/paginate.js';
 import { withDbRetry, type DbRetryPolicy } from '../warehouse/db-retry.js';
-import { finishRun, startRun, type RunGroup } from '../warehouse/ledger.js';
+import { finishRun, startRun, totalAbandonedRuns, type RunGroup } from '../warehouse/ledger.js';
 import { markAbandonedRuns, startLockedRun, type RunLock } from '../warehouse/run-lock.js';
 import { TaskWriter } from '../warehouse/task-writer.js';
-import { exportCluster, type ClusterResult } from './export-cluster.js';
+import { endpointReports, type EndpointReport } from './endpoint-report.js';
+import { exportCluster, type ClusterReport } from './export-cluster.js';
 
 export interface RunExportInput {
   readonly config: ExporterConfig;
@@ -32,14 +33,19 @@ export interface RunExportInput {
   /** Recorded on the run row: the shards of one scheduled export share the group id. */
   readonly runGroup?: RunGroup;
   /** Called as each cluster finishes (progress bar). */
-  readonly onClusterDone?: (result: ClusterResult) => void;
+  readonly onClusterDone?: (result: ClusterReport) => void;
 }
 
 export interface RunReport {
   readonly runId: number;
   readonly status: FinishedRunStatus;
   readonly totals: RunTotals;
-  readonly clusters: readonly ClusterResult[];
+  /** Every planned cluster, in plan order (also those never started). */
+  readonly clusters: readonly ClusterReport[];
+  /** Every endpoint the run's clusters are on. */
+  readonly endpoints: readonly EndpointReport[];
+  /** Runs left `running` by dead processes that this run closed as abandoned. */
+  readonly abandonedRuns: readonly AbandonedRun[];
   readonly durationMs: number;
   readonly exitCode: ExitCodeValue;
 }
@@ -50,10 +56,13 @@ export async function runExport(input: RunExportInput): Promise<RunReport> {
   const dbRetry: DbRetryPolicy = { attempts: config.database.reconnectAttempts, delayMs: config.database.reconnectDelayMs };
   let runId: number;
   let lock: RunLock;
+  let abandonedRuns: AbandonedRun[];
   try {
-    const abandoned = await withDbRetry(dbRetry, () => markAbandonedRuns(pool));
-    if (abandoned.length > 0) {
-      logger.warn({ runIds: abandoned }, 'closed runs left running by exporter processes that died, as abandoned');
+    // Two steps, each retried alone: a retried close would find nothing left to total.
+    const abandonedIds = await withDbRetry(dbRetry, () => markAbandonedRuns(pool));
+    abandonedRuns = await withDbRetry(dbRetry, () => totalAbandonedRuns(pool, abandonedIds));
+    for (const abandoned of abandonedRuns) {
+      logger.warn({ ...abandoned }, `closed run ${abandoned.runId} as abandoned: its exporter process died`);
     }
     ({ runId, lock } = await startLockedRun(pool, dbRetry.delayMs, (session) =>
       startRun(session, config.sourceTimeZone, clusters.length, input.runGroup ?? null),
@@ -105,35 +114,41 @@ export async function runExport(input: RunExportInput): Promise<RunReport> {
     const results = await Promise.all(
       clusters.map(async (cluster) => {
         const result = await exportCluster(context, cluster);
-        if (result) {
-          logClusterResult(logger, runId, result);
-          input.onClusterDone?.(result);
-        }
+        logClusterResult(logger, runId, result);
+        input.onClusterDone?.(result);
         return result;
       }),
     );
     await writer.drain();
-    const done = results.filter((r): r is ClusterResult => r !== null);
-    const status: FinishedRunStatus = signal.aborted ? 'interrupted' : runStatus(done);
+    const status: FinishedRunStatus = signal.aborted ? 'interrupted' : runStatus(results);
     let totals: RunTotals;
     try {
       totals = await withDbRetry(dbRetry, () => finishRun(pool, runId, status, null));
     } catch (error) {
       throw new DbError(`cannot close run ${runId} in the ledger`, error);
     }
-    const ledgerBroken = done.find((r) => r.ledgerError !== null);
+    const ledgerBroken = results.find((r) => r.ledgerError !== null);
     if (ledgerBroken) {
       throw new DbError(`the ledger of run ${runId} is incomplete`, new Error(ledgerBroken.ledgerError ?? ''));
+    }
+    const endpoints = endpointReports(results, (endpoint) => client.endpoints.lastError(endpoint));
+    for (const endpoint of endpoints.filter((e) => e.unreachable)) {
+      logger.error(
+        { runId, endpoint: endpoint.endpoint, clustersNotExported: endpoint.clustersNotExported, lastError: endpoint.lastError },
+        `endpoint ${endpoint.endpoint} unreachable: ${endpoint.clustersNotExported} clusters not exported`,
+      );
     }
     const report: RunReport = {
       runId,
       status,
       totals,
-      clusters: done,
+      clusters: results,
+      endpoints,
+      abandonedRuns,
       durationMs: performance.now() - started,
       exitCode: exitCodeForRun(
         status,
-        done.filter((r) => r.status === 'failed').map((r) => r.error?.code ?? 'INTERNAL'),
+        results.filter((r) => r.status === 'failed').map((r) => r.error?.code ?? 'INTERNAL'),
         signal.aborted ? String(signal.reason) : null,
       ),
     };
@@ -144,13 +159,14 @@ export async function runExport(input: RunExportInput): Promise<RunReport> {
   }
 }
 
-function runStatus(results: readonly ClusterResult[]): FinishedRunStatus {
+function runStatus(results: readonly ClusterReport[]): FinishedRunStatus {
   if (results.every((r) => r.status === 'succeeded')) return 'succeeded';
   if (results.every((r) => r.status === 'failed')) return 'failed';
   return 'partial';
 }
 
-function logClusterResult(logger: Logger, runId: number, result: ClusterResult): void {
+/** Clusters the run did not call are told once, not each: per endpoint above, by count in the summary. */
+function logClusterResult(logger: Logger, runId: number, result: ClusterReport): void {
   const fields = {
     runId,
     projectId: result.projectId,
@@ -165,7 +181,9 @@ function logClusterResult(logger: Logger, runId: number, result: ClusterResult):
     durationMs: Math.round(result.durationMs),
     ...(result.error ? { error: result.error } : {}),
   };
-  if (result.status === 'succeeded') logger.info(fields, 'cluster exported');
+  const code = result.error?.code;
+  if (code === 'NOT_STARTED' || code === 'DWS_ENDPOINT_UNREACHABLE') logger.debug(fields, `cluster ${result.status}`);
+  else if (result.status === 'succeeded') logger.info(fields, 'cluster exported');
   else if (result.status === 'failed') logger.error(fields, 'cluster failed');
   else logger.warn(fields, `cluster ${result.status}`);
 }

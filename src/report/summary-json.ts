@@ -1,17 +1,16 @@
 /**
- * The run's result as one machine-readable document (--summary-json PATH,
- * or stdout with --output json): what a scheduler's XCom, an alert or a
- * dashboard needs without parsing logs. Also written when the run could not
- * start (bad config, database down), with `status: "error"`. Versioned by
- * `schemaVersion`; fields are only ever added. Never contains credentials.
+ * The run's result as one document (--summary-json PATH, or stdout with
+ * --output json), also when the run could not start (`status: "error"`).
+ * Versioned by `schemaVersion`; fields are only ever added. Never contains credentials.
  */
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { ExporterError } from '../core/errors.js';
+import type { EndpointReport } from '../export/endpoint-report.js';
 import type { RunReport } from '../export/run-export.js';
 import type { ShardSpec } from '../plan/shard.js';
 import { ExitCode, type ExitCodeValue } from '../core/exit-codes.js';
-import type { ClusterError, RunTotals } from '../core/run-outcome.js';
+import type { AbandonedRun, ClusterError, RunTotals } from '../core/run-outcome.js';
 
 export const SUMMARY_SCHEMA_VERSION = 1;
 
@@ -28,7 +27,10 @@ export type Outcome =
   | 'interrupted'
   | 'internal_error';
 
-export interface ClusterSummary {
+/** One planned cluster in the document. */
+export interface SummaryClusterEntry {
+  /** Origin of the cluster's endpoint. */
+  readonly endpoint: string;
   readonly projectId: string;
   readonly clusterId: string;
   readonly status: string;
@@ -61,9 +63,14 @@ export interface RunSummaryDocument {
   readonly startedAt: string;
   readonly finishedAt: string;
   readonly durationMs: number;
-  readonly totals: (RunTotals & { readonly clustersPlanned: number }) | null;
-  /** Clusters the run got to (not those an interruption kept from starting). */
-  readonly clusters: readonly ClusterSummary[];
+  /** clustersPlanned = ok + incomplete + failed + interrupted + not started. */
+  readonly totals: RunTotals | null;
+  /** Every planned cluster, those an interruption kept from starting too. */
+  readonly clusters: readonly SummaryClusterEntry[];
+  /** Every endpoint of the run's clusters; `unreachable` when the run stopped calling it. */
+  readonly endpoints: readonly EndpointReport[];
+  /** Runs left running by dead processes that this run closed as abandoned. */
+  readonly abandonedRuns: readonly AbandonedRun[];
   /** Why the run as a whole failed (status "error"); null otherwise. */
   readonly error: Pick<ClusterError, 'code' | 'message'> | null;
 }
@@ -74,8 +81,6 @@ export interface SummaryContext {
   readonly shard: ShardSpec;
   readonly startedAt: Date;
   readonly finishedAt: Date;
-  /** Clusters planned for this shard, when known. */
-  readonly clustersPlanned: number | null;
 }
 
 export function outcomeOf(exitCode: number): Outcome {
@@ -116,8 +121,9 @@ export function summaryFromReport(report: RunReport, context: SummaryContext): R
     runId: report.runId,
     status: report.status,
     durationMs: Math.round(report.durationMs),
-    totals: { clustersPlanned: context.clustersPlanned ?? report.clusters.length, ...report.totals },
+    totals: report.totals,
     clusters: report.clusters.map((c) => ({
+      endpoint: c.endpoint,
       projectId: c.projectId,
       clusterId: c.clusterId,
       status: c.status,
@@ -134,6 +140,8 @@ export function summaryFromReport(report: RunReport, context: SummaryContext): R
       stopReason: c.stopReason,
       error: c.error,
     })),
+    endpoints: report.endpoints,
+    abandonedRuns: report.abandonedRuns,
     error: null,
   };
 }
@@ -147,6 +155,8 @@ export function summaryFromError(error: unknown, exitCode: ExitCodeValue, contex
     durationMs: Math.max(0, context.finishedAt.getTime() - context.startedAt.getTime()),
     totals: null,
     clusters: [],
+    endpoints: [],
+    abandonedRuns: [],
     error:
       error instanceof ExporterError
         ? { code: error.code, message: error.message }

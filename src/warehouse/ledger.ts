@@ -7,7 +7,7 @@
 import { hostname } from 'node:os';
 import type pg from 'pg';
 import { EXPORTER_VERSION } from '../core/package-info.js';
-import type { ClusterError, ClusterStatus, FinishedRunStatus, RunTotals } from '../core/run-outcome.js';
+import type { AbandonedRun, ClusterError, ClusterStatus, FinishedRunStatus, RunTotals } from '../core/run-outcome.js';
 
 /** Which scheduled export a run belongs to: the shards of one Indexed Job share the id. */
 export interface RunGroup {
@@ -45,21 +45,28 @@ export async function startClusterRun(
   );
 }
 
-/** A cluster the run never started (interrupted before its turn). */
+/**
+ * A cluster the run did not call: its turn came after a shutdown signal
+ * (interrupted, NOT_STARTED), or its endpoint was unreachable (failed,
+ * DWS_ENDPOINT_UNREACHABLE). Idempotent, so a retry after a lost acknowledgement is harmless.
+ */
 export async function recordNotStarted(
   pool: pg.Pool,
   runId: number,
   cluster: { readonly projectId: string; readonly clusterId: string },
-  reason: string,
+  status: 'interrupted' | 'failed',
+  error: ClusterError,
 ): Promise<void> {
   await pool.query(
     `INSERT INTO dws.export_cluster_runs (run_id, project_id, cluster_id, status, finished_at, duration_ms, error_code, error_message)
-     VALUES ($1, $2, $3, 'interrupted', now(), 0, 'INTERRUPTED', $4)`,
-    [runId, cluster.projectId, cluster.clusterId, reason],
+     VALUES ($1, $2, $3, $4, now(), 0, $5, $6)
+     ON CONFLICT (run_id, cluster_id) DO NOTHING`,
+    [runId, cluster.projectId, cluster.clusterId, status, error.code, error.message],
   );
 }
 
-export interface ClusterOutcome {
+/** What finishClusterRun writes on a cluster's ledger row. */
+export interface FinishedClusterRun {
   readonly status: Exclude<ClusterStatus, 'running' | 'abandoned'>;
   readonly durationMs: number;
   readonly apiCount: number | null;
@@ -76,7 +83,7 @@ export async function finishClusterRun(
   pool: pg.Pool,
   runId: number,
   clusterId: string,
-  outcome: ClusterOutcome,
+  outcome: FinishedClusterRun,
 ): Promise<void> {
   await pool.query(
     `UPDATE dws.export_cluster_runs
@@ -94,43 +101,45 @@ export async function finishClusterRun(
   );
 }
 
-/** Totals are summed from the cluster rows, the one source of truth. */
-export async function finishRun(
-  pool: pg.Pool,
-  runId: number,
-  status: FinishedRunStatus,
-  error: { readonly code: string; readonly message: string } | null,
-): Promise<RunTotals> {
-  const result = await pool.query<Record<keyof RunTotals, string>>(
-    `WITH totals AS (
-       SELECT count(*) FILTER (WHERE status = 'succeeded')  AS "clustersOk",
-              count(*) FILTER (WHERE status = 'incomplete') AS "clustersIncomplete",
-              count(*) FILTER (WHERE status NOT IN ('succeeded', 'incomplete')) AS "clustersFailed",
-              coalesce(sum(tasks_fetched), 0)  AS "tasksFetched",
-              coalesce(sum(rows_inserted), 0)  AS "rowsInserted",
-              coalesce(sum(rows_updated), 0)   AS "rowsUpdated",
-              coalesce(sum(rows_unchanged), 0) AS "rowsUnchanged",
-              coalesce(sum(api_requests), 0)   AS "apiRequests",
-              coalesce(sum(api_retries), 0)    AS "apiRetries"
-         FROM dws.export_cluster_runs WHERE run_id = $1
-     )
-     UPDATE dws.export_runs r
-        SET status = $2, finished_at = now(), error_code = $3, error_message = $4,
-            clusters_ok = t."clustersOk", clusters_incomplete = t."clustersIncomplete",
+// A run's counts from its cluster rows: a planned cluster without a row was
+// never started (its process died first), like one recorded NOT_STARTED.
+const RUN_TOTALS_SQL = `
+SELECT r.run_id,
+       r.clusters_total                                                     AS "clustersPlanned",
+       count(c.run_id) FILTER (WHERE c.status = 'succeeded')                AS "clustersOk",
+       count(c.run_id) FILTER (WHERE c.status = 'incomplete')               AS "clustersIncomplete",
+       count(c.run_id) FILTER (WHERE c.status = 'failed')                   AS "clustersFailed",
+       count(c.run_id) FILTER (WHERE c.status = 'interrupted' AND c.error_code IS DISTINCT FROM 'NOT_STARTED') AS "clustersInterrupted",
+       greatest(r.clusters_total - count(c.run_id), 0)
+         + count(c.run_id) FILTER (WHERE c.error_code = 'NOT_STARTED')      AS "clustersNotStarted",
+       count(c.run_id) FILTER (WHERE c.status = 'abandoned')                AS "clustersAbandoned",
+       coalesce(sum(c.tasks_fetched), 0)  AS "tasksFetched",
+       coalesce(sum(c.rows_inserted), 0)  AS "rowsInserted",
+       coalesce(sum(c.rows_updated), 0)   AS "rowsUpdated",
+       coalesce(sum(c.rows_unchanged), 0) AS "rowsUnchanged",
+       coalesce(sum(c.api_requests), 0)   AS "apiRequests",
+       coalesce(sum(c.api_retries), 0)    AS "apiRetries"
+  FROM dws.export_runs r
+  LEFT JOIN dws.export_cluster_runs c ON c.run_id = r.run_id
+ WHERE r.run_id = ANY($1::bigint[])
+ GROUP BY r.run_id`;
+
+const SET_RUN_TOTALS = `clusters_ok = t."clustersOk", clusters_incomplete = t."clustersIncomplete",
             clusters_failed = t."clustersFailed", tasks_fetched = t."tasksFetched",
             rows_inserted = t."rowsInserted", rows_updated = t."rowsUpdated",
-            rows_unchanged = t."rowsUnchanged", api_requests = t."apiRequests", api_retries = t."apiRetries"
-       FROM totals t
-      WHERE r.run_id = $1
-  RETURNING t.*`,
-    [runId, status, error?.code ?? null, error?.message ?? null],
-  );
-  const row = result.rows[0];
+            rows_unchanged = t."rowsUnchanged", api_requests = t."apiRequests", api_retries = t."apiRetries"`;
+
+type TotalsRow = Record<keyof RunTotals | 'clustersAbandoned' | 'run_id', string>;
+
+function totalsOf(row: TotalsRow | undefined): RunTotals {
   const n = (key: keyof RunTotals): number => Number(row?.[key] ?? 0);
   return {
+    clustersPlanned: n('clustersPlanned'),
     clustersOk: n('clustersOk'),
     clustersIncomplete: n('clustersIncomplete'),
     clustersFailed: n('clustersFailed'),
+    clustersInterrupted: n('clustersInterrupted'),
+    clustersNotStarted: n('clustersNotStarted'),
     tasksFetched: n('tasksFetched'),
     rowsInserted: n('rowsInserted'),
     rowsUpdated: n('rowsUpdated'),
@@ -138,4 +147,51 @@ export async function finishRun(
     apiRequests: n('apiRequests'),
     apiRetries: n('apiRetries'),
   };
+}
+
+/** Closes the run; its totals are summed from the cluster rows, the one source of truth. */
+export async function finishRun(
+  pool: pg.Pool,
+  runId: number,
+  status: FinishedRunStatus,
+  error: { readonly code: string; readonly message: string } | null,
+): Promise<RunTotals> {
+  const result = await pool.query<TotalsRow>(
+    `WITH t AS (${RUN_TOTALS_SQL})
+     UPDATE dws.export_runs r
+        SET status = $2, finished_at = now(), error_code = $3, error_message = $4, ${SET_RUN_TOTALS}
+       FROM t
+      WHERE r.run_id = t.run_id
+  RETURNING t.*`,
+    [[runId], status, error?.code ?? null, error?.message ?? null],
+  );
+  return totalsOf(result.rows[0]);
+}
+
+/** Fills in the totals of runs just closed as abandoned (their process died before finishRun). */
+export async function totalAbandonedRuns(pool: pg.Pool, runIds: readonly number[]): Promise<AbandonedRun[]> {
+  if (runIds.length === 0) return [];
+  const result = await pool.query<TotalsRow>(
+    `WITH t AS (${RUN_TOTALS_SQL})
+     UPDATE dws.export_runs r SET ${SET_RUN_TOTALS}
+       FROM t
+      WHERE r.run_id = t.run_id AND r.status = 'abandoned'
+  RETURNING t.*`,
+    [runIds],
+  );
+  return result.rows
+    .map((row) => {
+      const { clustersPlanned, clustersOk, clustersIncomplete, clustersFailed, clustersInterrupted, clustersNotStarted } = totalsOf(row);
+      return {
+        runId: Number(row.run_id),
+        clustersPlanned,
+        clustersOk,
+        clustersIncomplete,
+        clustersFailed,
+        clustersInterrupted,
+        clustersNotStarted,
+        clustersAbandoned: Number(row.clustersAbandoned),
+      };
+    })
+    .sort((a, b) => a.runId - b.runId);
 }

@@ -12,7 +12,9 @@ import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ConfigInput } from '../../src/config/schema.js';
 import { ExitCode } from '../../src/core/exit-codes.js';
+import { demoFleet, demoHistoryEnd } from '../../src/commands/demo-fleet.js';
 import { SimFleet, startSimulator, type Simulator } from '../../src/simulator/index.js';
+import { redactUrl } from '../../src/warehouse/database.js';
 import { readMigrations } from '../../src/warehouse/migrate.js';
 import { CHILD_TIMEOUT_MS, cliLauncher, describeResult, once } from '../support/cli.js';
 import { createTestDatabase, dumpDwsSchema, type TestDatabase } from '../support/database.js';
@@ -257,7 +259,8 @@ describe('run against the simulator', () => {
       expect(summary?.slice(1), describeResult(result)).toEqual(['6', '6']);
       expect(result.stdout).toContain(`tasks fetched ${fleet.totalTasks().toLocaleString('en-US')}: `);
       expect(result.stdout).toContain('Exit code 0.');
-      expect(result.stderr).toBe('');
+      // Only the database it writes to (stdout carries the summary alone).
+      expect(result.stderr).toBe(`Writing to ${redactUrl(db.url)} (DATABASE_URL).\n`);
       expect(await storedCounts(db.pool)).toEqual(fleetCounts(fleet));
       const runs = await db.pool.query<{ status: string; clusters_ok: number; fetched: number }>(
         'SELECT status, clusters_ok, tasks_fetched::int AS fetched FROM dws.export_runs',
@@ -452,7 +455,9 @@ describe('run against the simulator', () => {
 
     it('is reported on one clear line with DB_UNAVAILABLE, no stack trace and no password', async () => {
       const result = await unreachable();
-      const lines = result.stderr.trim().split('\n');
+      // After the line that names the database (password masked), before anything is written.
+      const [target, ...lines] = result.stderr.trim().split('\n');
+      expect(target).toBe('Writing to postgres://postgres:***@127.0.0.1:1/x (DATABASE_URL).');
       expect(lines, describeResult(result)).toHaveLength(1);
       expect(lines[0]).toMatch(/^dws-task-exporter: DB_UNAVAILABLE: cannot connect to PostgreSQL at postgres:\/\/postgres:\*\*\*@127\.0\.0\.1:1\/x: .*ECONNREFUSED/);
       expect(result.stderr).not.toMatch(/^\s+at /m);
@@ -467,7 +472,9 @@ describe('run against the simulator', () => {
     const migrateUnreachable = once(() => runCli(['migrate'], { DATABASE_URL: url }));
     it('migrate reports it the same way', async () => {
       const result = await migrateUnreachable();
-      expect(result.stderr.trim().split('\n'), describeResult(result)).toHaveLength(1);
+      const [target, ...lines] = result.stderr.trim().split('\n');
+      expect(target).toBe('Writing to postgres://postgres:***@127.0.0.1:1/x (DATABASE_URL).');
+      expect(lines, describeResult(result)).toHaveLength(1);
       expect(result.stderr).toContain('DB_UNAVAILABLE');
       expect(result.stdout + result.stderr).not.toContain(PASSWORD);
     });
@@ -606,28 +613,55 @@ describe('demo', () => {
     const result = await runCli(demoArgs, { DWS_EXPORTER_DATA_DIR: dataDir });
     expect(result.code, describeResult(result)).toBe(ExitCode.OK);
     expect(result.stdout).toMatch(/^DWS API simulator at http:\/\/127\.0\.0\.1:\d+: 3 clusters in 1 projects, /m);
-    const password = (await readFile(join(dataDir, 'pg-password'), 'utf8')).trim();
-    expect(result.stdout).toContain(`Embedded PostgreSQL (data in ${join(dataDir, 'pgdata')})`);
+    // The demo's own cluster, apart from the one `run` uses; its password stays with it, never printed.
+    const password = (await readFile(join(dataDir, 'demo', 'pg-password'), 'utf8')).trim();
     expect(result.stdout).toMatch(
-      new RegExp(`^  postgres://postgres:${password}@127\\.0\\.0\\.1:\\d+/postgres$`, 'm'),
+      new RegExp(`^Writing to the demo's embedded PostgreSQL postgres://postgres:\\*\\*\\*@127\\.0\\.0\\.1:\\d+/postgres, data in ${join(dataDir, 'demo', 'pgdata')} \\(`, 'm'),
     );
+    expect(result.stdout).not.toContain(password);
     expect(SUMMARY_OK.exec(result.stdout)?.slice(1), describeResult(result)).toEqual(['3', '3']);
     expect(result.stdout).toContain('Run ledger, dws.export_runs');
     // Stopped on the way out: no server left holding the data directory.
-    expect(existsSync(join(dataDir, 'pgdata', 'postmaster.pid'))).toBe(false);
+    expect(existsSync(join(dataDir, 'demo', 'pgdata', 'postmaster.pid'))).toBe(false);
   }
 
-  it('with DATABASE_URL writes the simulated fleet (--seed honoured) into that database', async () => {
+  it('with --database-url writes the simulated fleet (--seed honoured) into that database', async () => {
     const db = await createTestDatabase({ migrated: false });
+    const dataDir = await mkdtemp(join(tmpdir(), 'dws-exporter-cli-demo-url-'));
     try {
-      const result = await runCli([...demoArgs, '--seed', '9'], { DATABASE_URL: db.url });
+      const result = await runCli([...demoArgs, '--seed', '9', '--database-url', db.url], { DWS_EXPORTER_DATA_DIR: dataDir });
       expect(result.code, describeResult(result)).toBe(ExitCode.OK);
-      expect(result.stdout).not.toContain('Embedded PostgreSQL');
+      expect(result.stdout).not.toContain('embedded PostgreSQL');
       expect(SUMMARY_OK.exec(result.stdout)?.slice(1), describeResult(result)).toEqual(['3', '3']);
-      const fleet = SimFleet.generate({ seed: 9, minTasks: 0, ...spec });
+      const fleet = demoFleet({ seed: 9, ...spec }, await demoHistoryEnd(dataDir));
       expect(await storedCounts(db.pool)).toEqual(fleetCounts(fleet));
     } finally {
       await db.drop();
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('writes the HTML report of what it exported, its history ending today, and a rerun writes nothing', async () => {
+    const db = await createTestDatabase({ migrated: false });
+    const dataDir = await mkdtemp(join(tmpdir(), 'dws-exporter-cli-demo-report-'));
+    try {
+      const first = await runCli([...demoArgs, '--database-url', db.url], { DWS_EXPORTER_DATA_DIR: dataDir });
+      expect(first.code, describeResult(first)).toBe(ExitCode.OK);
+      const path = /HTML report of the last 14 days: (\S+)$/m.exec(first.stdout)?.[1] ?? '';
+      expect(path).toBe(join(dataDir, 'demo-report.html'));
+      const html = await readFile(path, 'utf8');
+      expect(html).toContain('<svg');
+      const latest = await db.pool.query<{ days: number }>(
+        "SELECT extract(day FROM now() - max(start_time))::int AS days FROM dws.logical_cluster_tasks",
+      );
+      // Three small clusters: their latest task is weeks old, never years (the fleet ends when the demo first ran).
+      expect(latest.rows[0]?.days).toBeLessThan(120);
+      const again = await runCli([...demoArgs, '--database-url', db.url], { DWS_EXPORTER_DATA_DIR: dataDir });
+      expect(again.code, describeResult(again)).toBe(ExitCode.OK);
+      expect(again.stdout).toMatch(/: 0 inserted, 0 updated, \d+ unchanged;/);
+    } finally {
+      await db.drop();
+      await rm(dataDir, { recursive: true, force: true });
     }
   });
 });

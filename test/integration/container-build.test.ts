@@ -112,7 +112,7 @@ describe('the image, replayed from docker/Dockerfile', () => {
     });
 
     it('runs a demo export into PostgreSQL', async () => {
-      const demo = await cli(['demo', '--projects', '1', '--clusters-per-project', '2', '--max-tasks', '20'], { DATABASE_URL: db.url, LOG_LEVEL: 'warn' });
+      const demo = await cli(['demo', '--projects', '1', '--clusters-per-project', '2', '--max-tasks', '20', '--database-url', db.url], { LOG_LEVEL: 'warn' });
       expect(demo.stdout).toMatch(/Run \d+ succeeded in [\d.]+ s: 2\/2 clusters complete\./);
       const runs = await db.pool.query(`SELECT status, clusters_ok FROM dws.export_runs`);
       expect(runs.rows).toEqual([{ status: 'succeeded', clusters_ok: 2 }]);

@@ -6,101 +6,27 @@
  * traffic is counted from real undici requests and compared with what the
  * simulator saw.
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/core/logger.js';
-import { publishRunMetrics, watchApiResponses, type PushTarget } from '../../src/report/metrics.js';
+import { watchApiResponses } from '../../src/report/api-traffic.js';
+import { publishRunMetrics, pushMetrics, type PushTarget } from '../../src/report/pushgateway.js';
 import { summaryFromReport } from '../../src/report/summary-json.js';
 import { SimFleet, startSimulator, type Simulator } from '../../src/simulator/index.js';
-import { readClusterLastSuccess } from '../../src/warehouse/export-health.js';
+import { readClusterHealth } from '../../src/warehouse/export-health.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { cliLauncher, describeResult } from '../support/cli.js';
 import { TEST_TOKEN, exportOnce, fleetConfig } from '../support/exporter.js';
+import { PushReceiver } from '../support/pushgateway.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-
-interface Received {
-  readonly method: string;
-  readonly url: string;
-  readonly headers: IncomingMessage['headers'];
-  readonly body: string;
-}
-
-/** Parsed exposition: family name -> series text (name + labels) -> value. Strict: TYPE before samples, no duplicates. */
-function parseExposition(text: string): Map<string, Map<string, number>> {
-  const families = new Map<string, Map<string, number>>();
-  for (const line of text.split('\n')) {
-    if (line === '' || line.startsWith('# HELP ')) continue;
-    const type = /^# TYPE ([a-zA-Z_:][a-zA-Z0-9_:]*) (gauge|counter)$/.exec(line);
-    if (type?.[1]) {
-      if (families.has(type[1])) throw new Error(`TYPE declared twice: ${line}`);
-      families.set(type[1], new Map());
-      continue;
-    }
-    const sample = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(?:[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\]|\\.)*",?)*\})? (\S+)$/.exec(line);
-    if (!sample?.[1] || sample[3] === undefined) throw new Error(`not a sample line: ${JSON.stringify(line)}`);
-    const family = families.get(sample[1]);
-    if (!family) throw new Error(`sample before its TYPE: ${line}`);
-    const series = `${sample[1]}${sample[2] ?? ''}`;
-    if (family.has(series)) throw new Error(`duplicate series: ${series}`);
-    family.set(series, Number(sample[3]));
-  }
-  return families;
-}
-
-/** A Pushgateway's storage rules, on a real HTTP server. */
-class PushReceiver {
-  readonly requests: Received[] = [];
-  /** group path -> family name -> series -> value */
-  readonly groups = new Map<string, Map<string, Map<string, number>>>();
-  status = 200;
-  private server: Server | undefined;
-  url = '';
-
-  async start(): Promise<void> {
-    this.server = createServer((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (chunk: Buffer) => chunks.push(chunk));
-      req.on('end', () => {
-        const body = Buffer.concat(chunks).toString('utf8');
-        this.requests.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body });
-        if (this.status !== 200) {
-          res.writeHead(this.status).end('push rejected');
-          return;
-        }
-        try {
-          const families = parseExposition(body);
-          const group = this.groups.get(req.url ?? '') ?? new Map<string, Map<string, number>>();
-          if (req.method === 'PUT') group.clear();
-          for (const [name, series] of families) group.set(name, series);
-          this.groups.set(req.url ?? '', group);
-          res.writeHead(200).end();
-        } catch (error) {
-          res.writeHead(400).end(String(error));
-        }
-      });
-    });
-    this.server.listen(0, '127.0.0.1');
-    await once(this.server, 'listening');
-    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
-  }
-
-  value(group: string, series: string): number | undefined {
-    const name = series.split('{')[0] ?? series;
-    return this.groups.get(group)?.get(name)?.get(series);
-  }
-
-  async stop(): Promise<void> {
-    this.server?.closeAllConnections();
-    await new Promise<void>((resolve) => this.server?.close(() => resolve()) ?? resolve());
-  }
-}
 
 function captureLogger(): { lines: string[]; logger: ReturnType<typeof createLogger> } {
   const lines: string[] = [];
@@ -108,6 +34,7 @@ function captureLogger(): { lines: string[]; logger: ReturnType<typeof createLog
 }
 
 const GROUP = '/metrics/job/dws_task_exporter/shard/0';
+const { runCli } = cliLauncher();
 
 describe('API traffic by HTTP status', () => {
   it('counts every attempt by status, retries included, exactly as the API server saw them', async () => {
@@ -175,10 +102,9 @@ describe('push to a Pushgateway', () => {
       shard: { index: target.shardIndex, count: 1 },
       startedAt: now,
       finishedAt: now,
-      clustersPlanned: fleet.clusters.length,
     });
     const planned = fleet.clusters.map((c) => ({ projectId: c.projectId, clusterId: c.id }));
-    const clusters = await readClusterLastSuccess(db.pool, planned);
+    const clusters = await readClusterHealth(db.pool, planned);
     const ok = await publishRunMetrics(target, { summary, apiResponses: counter.byStatus(), clusters }, logger);
     return { ok, runId: report.runId };
   }
@@ -230,6 +156,37 @@ describe('push to a Pushgateway', () => {
     expect(receiver.value(group, 'dws_exporter_api_responses{code="404"}')).toBe(1);
   });
 
+  it('pushes failures since the last success per cluster from dws.v_export_health, and every endpoint as reachable', async () => {
+    const group = '/metrics/job/health/shard/0';
+    const broken = fleet.clusters[1];
+    if (!broken) throw new Error('fixture too small');
+    broken.fault = { kind: 'status', status: 404, errorCode: 'DWS.0015', errorMsg: 'The cluster does not exist.' };
+    try {
+      await exportAndPush({ url: receiver.url, job: 'health', shardIndex: 0 });
+      await exportAndPush({ url: receiver.url, job: 'health', shardIndex: 0 });
+    } finally {
+      delete broken.fault;
+    }
+    const view = await db.pool.query<{ project_id: string; cluster_id: string; failures_since_success: string }>(
+      'SELECT project_id, cluster_id, failures_since_success FROM dws.v_export_health',
+    );
+    expect(view.rows.find((r) => r.cluster_id === broken.id)?.failures_since_success).toBe('2');
+    for (const row of view.rows) {
+      const series = `dws_exporter_cluster_failures_since_success{project_id="${row.project_id}",cluster_id="${row.cluster_id}"}`;
+      expect(receiver.value(group, series), series).toBe(Number(row.failures_since_success));
+    }
+    expect(receiver.value(group, `dws_exporter_endpoint_unreachable{endpoint="${simulator.url}"}`)).toBe(0);
+  });
+
+  it('pushes a body that promtool accepts', async () => {
+    receiver.requests.length = 0;
+    await exportAndPush({ url: receiver.url, job: 'lint', shardIndex: 0 });
+    const body = receiver.requests[0]?.body ?? '';
+    const lint = spawnSync('promtool', ['check', 'metrics'], { input: body, encoding: 'utf8' });
+    expect(lint.error).toBeUndefined();
+    expect(lint.status, `${lint.stdout}${lint.stderr}`).toBe(0);
+  });
+
   it('sends user:password from PUSHGATEWAY_URL as Basic auth, never in the path or the log', async () => {
     receiver.requests.length = 0;
     const { lines, logger } = captureLogger();
@@ -258,7 +215,44 @@ describe('push to a Pushgateway', () => {
   });
 });
 
+describe('a Pushgateway that never answers', () => {
+  it('costs at most the push timeout: the push gives up with a problem instead of hanging', async () => {
+    const silent = createServer(() => undefined);
+    silent.listen(0, '127.0.0.1');
+    await once(silent, 'listening');
+    try {
+      const url = `http://127.0.0.1:${(silent.address() as AddressInfo).port}`;
+      const problem = await pushMetrics({ url, job: 'x', shardIndex: 0 }, [{ name: 'm', help: 'h', samples: [{ value: 1 }] }], { timeoutMs: 200 });
+      expect(problem).toMatch(/abort|time/i);
+    } finally {
+      silent.closeAllConnections();
+      silent.close();
+    }
+  });
+});
+
 describe('dws-task-exporter run with PUSHGATEWAY_URL (CLI)', () => {
+  it.each([
+    [{ PUSHGATEWAY_URL: 'ftp://pushgateway:9091' }, 'PUSHGATEWAY_URL'],
+    [{ PUSHGATEWAY_URL: 'http://127.0.0.1:9', PUSHGATEWAY_JOB: 'nightly/dws' }, 'PUSHGATEWAY_JOB'],
+  ])('refuses %o before any work: exit 2 naming %s, nothing pushed, the database untouched', async (pushEnv, variable) => {
+    const db = await createTestDatabase({ migrated: false });
+    const dir = await mkdtemp(join(tmpdir(), 'dws-exporter-metrics-'));
+    try {
+      const configPath = join(dir, 'config.json');
+      await writeFile(configPath, JSON.stringify({ endpoint: 'http://127.0.0.1:9', projects: [{ projectId: 'p', clusters: ['c'] }] }));
+      const result = await runCli(['run', '--config', configPath], { DATABASE_URL: db.url, DWS_AUTH_TOKEN: TEST_TOKEN, ...pushEnv });
+      expect(result.code, describeResult(result)).toBe(2);
+      expect(result.stderr).toContain(`${variable}: `);
+      expect(result.stderr).not.toContain('could not push metrics');
+      const schema = await db.pool.query("SELECT 1 FROM pg_namespace WHERE nspname = 'dws'");
+      expect(schema.rows).toEqual([]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+      await db.drop();
+    }
+  });
+
   it('pushes once at the end of the run, with every cluster of the run', async () => {
     const db = await createTestDatabase();
     const fleet = SimFleet.generate({ seed: 31, projects: 2, clustersPerProject: 3, minTasks: 5, maxTasks: 60 });

@@ -21,7 +21,7 @@ import {
   type Simulator,
   type SimulatorOptions,
 } from '../../src/simulator/index.js';
-import { watchApiResponses } from '../../src/report/metrics.js';
+import { watchApiResponses } from '../../src/report/api-traffic.js';
 import { createHttpClient } from '../../src/source/http-client.js';
 import { cliLauncher, describeResult, type CliResult } from '../support/cli.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
@@ -147,7 +147,7 @@ describe('an endpoint only the proxy can resolve', () => {
     const log = proxyLog();
     const result = await run(await configFile(`http://${DWS_HOST}:${portOf(sim.url)}`, f), {}, db);
     expect(result.code, describeResult(result)).toBe(ExitCode.FAILED);
-    expect(result.stdout).toMatch(/failed: DWS_NETWORK_ERROR cannot reach the DWS API .*ENOTFOUND dws\.only-via-proxy\.test; if this network reaches Huawei Cloud only through a proxy, set HTTPS_PROXY/);
+    expect(result.stdout).toMatch(/Endpoint http:\/\/dws\.only-via-proxy\.test:\d+ unreachable \(last error: .*ENOTFOUND dws\.only-via-proxy\.test; if this network reaches Huawei Cloud only through a proxy, set HTTPS_PROXY/);
     expect(sim.stats.requests).toBe(0);
     expect(log()).toEqual([]);
   });

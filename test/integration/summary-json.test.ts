@@ -82,6 +82,8 @@ describe('--summary-json and --output json', () => {
       clustersOk: row.clusters_ok,
       clustersIncomplete: 0,
       clustersFailed: row.clusters_failed,
+      clustersInterrupted: 0,
+      clustersNotStarted: 0,
       tasksFetched: row.tasks_fetched,
       rowsInserted: row.rows_inserted,
       rowsUpdated: row.rows_updated,
@@ -90,6 +92,8 @@ describe('--summary-json and --output json', () => {
       apiRetries: row.api_retries,
     });
     expect(printed.clusters).toHaveLength(6);
+    expect(printed.endpoints).toEqual([{ endpoint: simulator.url, clusters: 6, unreachable: false, clustersNotExported: 0, lastError: null }]);
+    expect(printed.abandonedRuns).toEqual([]);
     const failed = printed.clusters.find((c) => c.clusterId === broken.id);
     expect(failed).toMatchObject({
       status: 'failed',

@@ -9,7 +9,7 @@ import { parseConfig } from '../../src/config/load-config.js';
 import type { ConfigInput } from '../../src/config/schema.js';
 import { runExportSession, type ExportSessionInput } from '../../src/commands/export-session.js';
 import type { RunReport } from '../../src/export/run-export.js';
-import { createLogger } from '../../src/core/logger.js';
+import { createLogger, type Logger } from '../../src/core/logger.js';
 import { startSimulator, type SimFleet, type Simulator, type SimulatorOptions } from '../../src/simulator/index.js';
 
 export const TEST_TOKEN = 'test-iam-token';
@@ -57,8 +57,9 @@ export async function exportOnce(
   config: ConfigInput,
   credentials: Credentials = { kind: 'token', token: TEST_TOKEN },
   signal: AbortSignal = neverAborted(),
-  session: Pick<ExportSessionInput, 'shard' | 'runGroupId'> = {},
+  options: Pick<ExportSessionInput, 'shard' | 'runGroupId'> & { readonly logger?: Logger } = {},
 ): Promise<RunReport> {
+  const { logger, ...session } = options;
   const env: ExporterEnv = {
     databaseUrl,
     configPath: undefined,
@@ -71,11 +72,28 @@ export async function exportOnce(
     config: parseConfig(config, 'test config'),
     credentials,
     migrate: true,
-    logger: createLogger('silent'),
+    logger: logger ?? createLogger('silent'),
     announce: () => undefined,
     signal,
     ...session,
   });
+}
+
+export interface LogLine {
+  readonly level: string;
+  readonly msg: string;
+  readonly [field: string]: unknown;
+}
+
+/** A JSON logger whose lines land in `lines`, parsed; `onLine` sees each as it is written. */
+export function captureLogger(onLine: (line: LogLine) => void = () => undefined): { readonly lines: LogLine[]; readonly logger: Logger } {
+  const lines: LogLine[] = [];
+  const write = (chunk: string): void => {
+    const line = JSON.parse(chunk) as LogLine;
+    lines.push(line);
+    onLine(line);
+  };
+  return { lines, logger: createLogger('debug', { write }, { format: 'json' }) };
 }
 
 export interface StoredTask {

@@ -9,7 +9,7 @@
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import pg from 'pg';
 import type { TestProject } from 'vitest/node';
 import { startEmbeddedPostgres } from '../../src/warehouse/embedded-postgres.js';
@@ -71,5 +71,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   return async () => {
     await server.stop();
     await rm(dir, { recursive: true, force: true });
+    // As root with a TMPDIR the postgres user cannot reach, the data lived elsewhere (embedded-layout.ts).
+    await rm(dirname(server.dataDir), { recursive: true, force: true });
   };
 }

@@ -6,6 +6,7 @@
  */
 import { AuthBreakerOpenError, type ApiCallContext, type Refusal } from '../../core/errors.js';
 import type { CredentialLease } from './credential-provider.js';
+import { waitForChange, wakeAll } from '../waiters.js';
 
 /** "A couple of clusters": the third request with a refused credential is never sent. */
 export const REFUSALS_BEFORE_STOP = 2;
@@ -55,7 +56,7 @@ export class AuthBreaker {
         state.probing = true;
         return { key: lease.key, probe: true };
       }
-      await waitForChange(state, signal);
+      await waitForChange(state.waiters, signal);
     }
   }
 
@@ -70,9 +71,7 @@ export class AuthBreaker {
       state.refusals = [...state.refusals, outcome.refusal];
       if (state.refusals.length >= this.threshold) state.open = true;
     }
-    const waiters = [...state.waiters];
-    state.waiters.clear();
-    for (const wake of waiters) wake();
+    wakeAll(state.waiters);
   }
 
   /** Whether requests with this credential are no longer sent. */
@@ -88,19 +87,4 @@ export class AuthBreaker {
     }
     return state;
   }
-}
-
-function waitForChange(state: KeyState, signal?: AbortSignal): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    const onAbort = (): void => {
-      state.waiters.delete(wake);
-      reject(signal?.reason as Error);
-    };
-    const wake = (): void => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    };
-    state.waiters.add(wake);
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
 }

@@ -41,6 +41,12 @@ describe('cluster and project ids are what the API accepts', () => {
     expect(message).toContain('"include"');
   });
 
+  it('names a message once for many paths: 200 bad ids make one readable line', () => {
+    const message = messageOf(config({}, Array.from({ length: 200 }, (_, i) => `cluster-${i}`)));
+    expect(message).toMatch(/^exporter\.json: projects\[0\]\.clusters\[0\], projects\[0\]\.clusters\[1\], projects\[0\]\.clusters\[2\] and 197 more: not a DWS cluster id/);
+    expect(message.match(/not a DWS cluster id/g)).toHaveLength(1);
+  });
+
   it('accepts UUIDs in either case', () => {
     expect(parseConfig(config({}, [CLUSTER.toUpperCase()]), 'x').projects[0]?.clusters).toEqual({
       mode: 'ids',

@@ -227,10 +227,15 @@ describe('errors name the source and the key path', () => {
   });
 
   it('several problems are all reported, separated by "; "', () => {
-    const error = configError(minimal({ pageSize: 0, concurrency: 0 }));
+    const error = configError(minimal({ pageSize: 0, sourceTimeZone: 'Mars/Olympus_Mons' }));
     expect(error.message).toContain('pageSize');
-    expect(error.message).toContain('concurrency');
+    expect(error.message).toContain('sourceTimeZone');
     expect(error.message).toContain('; ');
+  });
+
+  it('one message for several keys names them together', () => {
+    const error = configError(minimal({ pageSize: 0, concurrency: 0 }));
+    expect(error.message).toMatch(/concurrency, pageSize: |pageSize, concurrency: /);
   });
 });
 

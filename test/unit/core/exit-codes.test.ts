@@ -14,6 +14,7 @@ import {
   DwsNetworkError,
   DwsPayloadError,
   EmbeddedPostgresError,
+  EndpointUnreachableError,
   MigrationError,
   SchemaNotMigratedError,
   UsageError,
@@ -49,6 +50,7 @@ describe('exitCodeForError', () => {
     ['DwsAuthError (401/403) → 6', new DwsAuthError(CALL, details(401)), 6],
     ['DwsNetworkError → 4', new DwsNetworkError(CALL, new Error('ECONNREFUSED')), 4],
     ['DwsPayloadError → 4', new DwsPayloadError(CALL, 'body is not JSON', null), 4],
+    ['EndpointUnreachableError → 4 (a network-class failure)', new EndpointUnreachableError('https://dws.example', 'ECONNREFUSED', null), 4],
     ['DbUnavailableError → 5', new DbUnavailableError('db:5432', new Error('refused')), 5],
     ['DbError → 5', new DbError('insert', new Error('disk full')), 5],
     ['SchemaNotMigratedError → 5', new SchemaNotMigratedError(['0002_clusters_dimension']), 5],
@@ -108,6 +110,12 @@ describe('exitCodeForRun', () => {
     expect(exitCodeForRun('failed', ['DWS_API_ERROR', 'DWS_NETWORK_ERROR', 'DWS_PAYLOAD_INVALID'], null)).toBe(4);
     expect(exitCodeForRun('failed', ['INTERNAL'], null)).toBe(4);
     expect(exitCodeForRun('failed', [], null)).toBe(4);
+  });
+
+  it('an unreachable endpoint: 4 when it is the only cause, 3 when other clusters succeeded', () => {
+    expect(exitCodeForRun('failed', ['DWS_ENDPOINT_UNREACHABLE', 'DWS_ENDPOINT_UNREACHABLE'], null)).toBe(4);
+    expect(exitCodeForRun('failed', ['DWS_ENDPOINT_UNREACHABLE', 'DWS_NETWORK_ERROR'], null)).toBe(4);
+    expect(exitCodeForRun('partial', ['DWS_ENDPOINT_UNREACHABLE'], null)).toBe(3);
   });
 
   it('abandoned (and a run still marked running) are treated like failed', () => {

@@ -8,11 +8,30 @@ import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../../src/config/load-config.js';
 import type { ExporterConfig } from '../../../src/config/schema.js';
 import { insecureEndpoints, planClusters } from '../../../src/plan/plan-clusters.js';
+import { clusterId, projectId } from '../../support/ids.js';
 
 const TOP = 'https://dws.cn-north-4.myhuaweicloud.com';
 
-function config(json: Record<string, unknown>): ExporterConfig {
-  return parseConfig(json, 'test-config.json');
+// Configs name projects and clusters by label ('p-a', 'c-1'); the ids they
+// stand for are valid ones, and `label` turns an id back for assertions.
+const labels = new Map<string, string>();
+function remember(id: string, name: string): string {
+  labels.set(id, name);
+  return id;
+}
+const asProject = (name: string): string => remember(projectId(name), name);
+const asCluster = (name: string): string => remember(clusterId(name), name);
+const label = (id: string): string => labels.get(id) ?? id;
+
+interface ProjectInput {
+  readonly projectId: string;
+  readonly clusters: readonly string[];
+  readonly [key: string]: unknown;
+}
+
+function config(json: Record<string, unknown> & { readonly projects: readonly ProjectInput[] }): ExporterConfig {
+  const projects = json.projects.map((p) => ({ ...p, projectId: asProject(p.projectId), clusters: p.clusters.map(asCluster) }));
+  return parseConfig({ ...json, projects }, 'test-config.json');
 }
 
 function withEndpoints(...endpoints: string[]): ExporterConfig {
@@ -31,7 +50,7 @@ describe('planClusters (explicit cluster ids)', () => {
 
   it('plans every configured cluster in config order: projects in order, ids in order (no sorting)', async () => {
     const plan = await planClusters(twoProjects);
-    expect(plan.clusters.map((c) => `${c.projectId}/${c.clusterId}`)).toEqual([
+    expect(plan.clusters.map((c) => `${label(c.projectId)}/${label(c.clusterId)}`)).toEqual([
       'p-a/c-3',
       'p-a/c-1',
       'p-a/c-2',
@@ -43,7 +62,7 @@ describe('planClusters (explicit cluster ids)', () => {
 
   it("gives each cluster its project's resolved endpoint (own endpoint, trailing slash trimmed, else the top-level one)", async () => {
     const plan = await planClusters(twoProjects);
-    expect(plan.clusters.map((c) => [c.clusterId, c.endpoint])).toEqual([
+    expect(plan.clusters.map((c) => [label(c.clusterId), c.endpoint])).toEqual([
       ['c-3', TOP],
       ['c-1', TOP],
       ['c-2', TOP],
@@ -65,7 +84,7 @@ describe('planClusters (explicit cluster ids)', () => {
 
   it('records every planned cluster in the inventory, not listed and not skipped', async () => {
     const plan = await planClusters(config({ endpoint: TOP, projects: [{ projectId: 'p-a', clusters: ['c-1', 'c-2'] }] }));
-    expect(plan.inventory.map((entry) => [entry.projectId, entry.clusterId, entry.listed, entry.skipReason])).toEqual([
+    expect(plan.inventory.map((entry) => [label(entry.projectId), label(entry.clusterId), entry.listed, entry.skipReason])).toEqual([
       ['p-a', 'c-1', false, null],
       ['p-a', 'c-2', false, null],
     ]);

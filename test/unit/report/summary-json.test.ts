@@ -10,7 +10,6 @@ const context: SummaryContext = {
   shard: { index: 1, count: 4 },
   startedAt: new Date('2026-03-01T02:17:00.000Z'),
   finishedAt: new Date('2026-03-01T02:17:01.250Z'),
-  clustersPlanned: null,
 };
 
 describe('outcome and retryable per exit code', () => {
@@ -48,6 +47,8 @@ describe('summaryFromError', () => {
       durationMs: 1250,
       totals: null,
       clusters: [],
+      endpoints: [],
+      abandonedRuns: [],
       error: { code: 'DB_UNAVAILABLE', message: 'cannot connect to PostgreSQL at postgres://x:***@db:5432/a: ECONNREFUSED' },
     });
   });
