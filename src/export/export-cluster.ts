@@ -10,10 +10,11 @@ import { DbError, describeCause } from '../core/errors.js';
 import { clusterError, clusterErrorFrom, type ClusterError } from '../core/run-outcome.js';
 import type { ClusterRef } from '../plan/cluster-ref.js';
 import type { RequestStats } from '../source/dws-client.js';
+import type { StoredTask } from '../transform/task-identity.js';
+import type { ClusterLedger } from '../warehouse/cluster-ledger.js';
 import { ClusterListing } from '../warehouse/cluster-listing.js';
 import { withDbRetry, type DbRetryPolicy } from '../warehouse/db-retry.js';
-import { finishClusterRun, recordNotStarted, startClusterRun, type FinishedClusterRun } from '../warehouse/ledger.js';
-import { readStoredTasks } from '../warehouse/stored-tasks.js';
+import { recordNotStarted, type FinishedClusterRun } from '../warehouse/ledger.js';
 import type { RowCounts, TaskWriter } from '../warehouse/task-writer.js';
 import { walkCluster, walkComplete, type ClusterWalk, type WalkContext } from './walk-cluster.js';
 
@@ -21,10 +22,14 @@ export interface ClusterExportContext extends WalkContext {
   readonly pool: pg.Pool;
   readonly dbRetry: DbRetryPolicy;
   readonly runId: number;
+  /** Per-cluster ledger rows and stored-task reads, shared by the run's clusters. */
+  readonly ledger: ClusterLedger;
   readonly writer: TaskWriter;
   readonly sourceTimeZone: string;
   /** The run's `concurrency` slots, held while a cluster is being fetched. */
   readonly fetchSlots: LimitFunction;
+  /** Clusters opened at once (ledger row written, stored tasks read): twice the fetch slots, so opening overlaps walks. */
+  readonly openSlots: LimitFunction;
 }
 
 /** How one cluster's export ended: its ledger row, and what the run report adds to it. */
@@ -52,14 +57,8 @@ export async function exportCluster(ctx: ClusterExportContext, cluster: ClusterR
   const rowContext = { projectId: cluster.projectId, clusterId: cluster.clusterId, sourceTimeZone: ctx.sourceTimeZone };
   // Opened in the fetch slot; the cast keeps TypeScript from narrowing it to null here.
   let listing = null as ClusterListing | null;
-  const stage = await fetchStage(ctx, cluster, async () => {
-    try {
-      // What is stored of the cluster, for the identity rule (one indexed query).
-      const storedTasks = await withDbRetry(ctx.dbRetry, () => readStoredTasks(ctx.pool, cluster.clusterId));
-      listing = new ClusterListing(ctx.writer, rowContext, storedTasks);
-    } catch (error) {
-      return { summary: null, pages: 0, duplicates: 0, error: new DbError(`cannot read the stored tasks of cluster ${cluster.clusterId}`, error) };
-    }
+  const stage = await fetchStage(ctx, cluster, (storedTasks) => {
+    listing = new ClusterListing(ctx.writer, rowContext, storedTasks);
     return walkCluster(ctx, cluster, stats, listing);
   });
   if (stage.kind === 'not-started') return recordUnexported(ctx, cluster, stage.status, stage.error);
@@ -88,7 +87,7 @@ export async function exportCluster(ctx: ClusterExportContext, cluster: ClusterR
   };
   let ledgerError: string | null = null;
   try {
-    await withDbRetry(ctx.dbRetry, () => finishClusterRun(ctx.pool, ctx.runId, cluster.clusterId, outcome));
+    await withDbRetry(ctx.dbRetry, () => ctx.ledger.finish(cluster.clusterId, outcome));
   } catch (finishError) {
     ledgerError = describeCause(finishError);
   }
@@ -101,23 +100,36 @@ export async function exportCluster(ctx: ClusterExportContext, cluster: ClusterR
  * endpoint is open the cluster waits without a slot, so other endpoints'
  * clusters go on at full speed.
  */
-async function fetchStage(ctx: ClusterExportContext, cluster: ClusterRef, walk: () => Promise<ClusterWalk>): Promise<FetchStage> {
+async function fetchStage(
+  ctx: ClusterExportContext,
+  cluster: ClusterRef,
+  walk: (storedTasks: readonly StoredTask[]) => Promise<ClusterWalk>,
+): Promise<FetchStage> {
+  const notStarted = (): FetchStage | null => {
+    if (!ctx.signal.aborted) return null;
+    const reason = `not started: the run was interrupted (${String(ctx.signal.reason)})`;
+    return { kind: 'not-started', status: 'interrupted', error: clusterError('NOT_STARTED', reason) };
+  };
   for (;;) {
     const unreachable = await ctx.client.endpoints.clusterTurn(cluster.endpoint, ctx.signal);
-    const stage = await ctx.fetchSlots(async (): Promise<FetchStage | 'wait'> => {
-      if (ctx.signal.aborted) {
-        const reason = `not started: the run was interrupted (${String(ctx.signal.reason)})`;
-        return { kind: 'not-started', status: 'interrupted', error: clusterError('NOT_STARTED', reason) };
-      }
+    // Opened (ledger row, stored tasks) while other clusters still hold the
+    // fetch slots, so that round trip overlaps their walks.
+    const stage = await ctx.openSlots(async (): Promise<FetchStage | 'wait'> => {
+      const stopped = notStarted();
+      if (stopped) return stopped;
       if (unreachable) return { kind: 'not-started', status: 'failed', error: clusterErrorFrom(unreachable) };
-      // The endpoint opened while this cluster waited for its slot: give the slot back.
       if (ctx.client.endpoints.isOpen(cluster.endpoint)) return 'wait';
+      let storedTasks: StoredTask[];
       try {
-        await withDbRetry(ctx.dbRetry, () => startClusterRun(ctx.pool, ctx.runId, cluster));
+        storedTasks = await withDbRetry(ctx.dbRetry, () => ctx.ledger.open(cluster));
       } catch (error) {
         return { kind: 'ledger-failed', error };
       }
-      return { kind: 'walked', walk: await walk() };
+      return ctx.fetchSlots(async (): Promise<FetchStage | 'wait'> => {
+        // The endpoint opened while this cluster waited for its slot: give the slot back.
+        if (ctx.client.endpoints.isOpen(cluster.endpoint)) return 'wait';
+        return notStarted() ?? { kind: 'walked', walk: await walk(storedTasks) };
+      });
     });
     if (stage !== 'wait') return stage;
   }

@@ -17,6 +17,7 @@ import type { OffsetModeCache } from '../source/paginate.js';
 import { withDbRetry, type DbRetryPolicy } from '../warehouse/db-retry.js';
 import { finishRun, startRun, totalAbandonedRuns, type RunGroup } from '../warehouse/ledger.js';
 import { markAbandonedRuns, startLockedRun, type RunLock } from '../warehouse/run-lock.js';
+import { ClusterLedger } from '../warehouse/cluster-ledger.js';
 import { TaskWriter } from '../warehouse/task-writer.js';
 import { endpointReports, type EndpointReport } from './endpoint-report.js';
 import { exportCluster, type ClusterReport } from './export-cluster.js';
@@ -99,7 +100,9 @@ export async function runExport(input: RunExportInput): Promise<RunReport> {
       signal,
       logger,
       writer,
+      ledger: new ClusterLedger(pool, runId),
       fetchSlots: pLimit(config.concurrency),
+      openSlots: pLimit(config.concurrency * 2),
       modeCache: new Map() as OffsetModeCache,
       sourceTimeZone: config.sourceTimeZone,
       walk: {

@@ -112,9 +112,13 @@ export class BatchWriter {
     return method === 'copy' || (method === 'auto' && rows >= AUTO_COPY_MIN_ROWS);
   }
 
-  /** New tasks: COPY straight into the table; merged like changed ones if another run stored one meanwhile. */
+  /**
+   * New tasks: COPY straight into the table, however few (one round trip more
+   * than an INSERT, no staging); merged like changed ones if another run
+   * stored one meanwhile.
+   */
   private async insertNew(client: pg.PoolClient, entries: readonly QueuedRows[], rows: number, chunks: Buffer[]): Promise<WrittenRow[]> {
-    if (this.useCopy(rows)) {
+    if (this.options.method !== 'insert') {
       try {
         await client.query('SAVEPOINT new_rows');
         await copyNewRows(client, chunks);
