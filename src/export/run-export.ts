@@ -102,7 +102,7 @@ export async function runExport(input: RunExportInput): Promise<RunReport> {
       writer,
       ledger: new ClusterLedger(pool, runId),
       fetchSlots: pLimit(config.concurrency),
-      openSlots: pLimit(config.concurrency * 2),
+      openSlots: pLimit(config.concurrency + Math.ceil(config.concurrency / 4)),
       modeCache: new Map() as OffsetModeCache,
       sourceTimeZone: config.sourceTimeZone,
       walk: {
