@@ -7,7 +7,7 @@
 import type { RawTask } from '../source/task-page.js';
 import { TaskIdentities, type StoredTask } from '../transform/task-identity.js';
 import { isRunningTask, rawTaskKey, toTaskRow, type RowContext } from '../transform/task-row.js';
-import { copyLine, identityEnd } from './copy-text.js';
+import { copyLine, identityEnd, runIdsEnd } from './copy-text.js';
 import { fingerprintSeed, taskFingerprint } from './fingerprint.js';
 import type { RowCounts, TaskWriter } from './task-writer.js';
 
@@ -23,6 +23,7 @@ const NOTHING_TO_WAIT_FOR = Promise.resolve();
 export class ClusterListing {
   private readonly identities: TaskIdentities;
   private readonly seed: number;
+  private readonly newRowEnd: string;
   private readonly commits: Promise<RowCounts>[] = [];
 
   constructor(
@@ -32,6 +33,7 @@ export class ClusterListing {
   ) {
     this.identities = new TaskIdentities(stored);
     this.seed = fingerprintSeed(context);
+    this.newRowEnd = runIdsEnd(writer.runId);
   }
 
   /** Distinct tasks met so far, over every walk of this export. */
@@ -62,15 +64,17 @@ export class ClusterListing {
     let newText = '';
     let changedText = '';
     let flagged = found.unchangedFlagged;
+    let newRows = 0;
     for (const { index, occurrence, verdict } of found.toWrite) {
       const row = toTaskRow(tasks[index] as RawTask, this.context);
       if (row.issues.length > 0) flagged += 1;
       const fingerprint = fingerprints[index] as number;
-      if (verdict === 'new') newText += copyLine(row, identityEnd(occurrence, fingerprint, this.writer.runId));
-      else changedText += copyLine(row, identityEnd(occurrence, fingerprint));
+      if (verdict === 'new') {
+        newText += copyLine(row, identityEnd(occurrence, fingerprint, this.newRowEnd));
+        newRows += 1;
+      } else changedText += copyLine(row, identityEnd(occurrence, fingerprint));
     }
-    const changedRows = found.toWrite.filter((w) => w.verdict === 'changed').length;
-    const newRows = found.toWrite.length - changedRows;
+    const changedRows = found.toWrite.length - newRows;
     const fetched = found.toWrite.length + found.unchanged;
     const { repeats, leadingRepeats } = found;
     if (fetched === 0) return { accepted: NOTHING_TO_WAIT_FOR, repeats, leadingRepeats };

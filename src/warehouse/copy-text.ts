@@ -36,11 +36,17 @@ export function copyLine(row: TaskRow, end = '\n'): string {
 }
 
 /**
- * The end of a complete line: the task's occurrence and fingerprint, and for
- * a new task its first and last run (the line goes straight into the table).
+ * The end of a complete line: the task's occurrence and fingerprint, then
+ * `tail`: a newline, or for a new task runIdsEnd(run) (its first and last
+ * run: the line goes straight into the table).
  */
-export function identityEnd(occurrence: number, fingerprint: number, newInRun?: number): string {
-  return newInRun === undefined ? `\t${occurrence}\t${fingerprint}\n` : `\t${occurrence}\t${fingerprint}\t${newInRun}\t${newInRun}\n`;
+export function identityEnd(occurrence: number, fingerprint: number, tail = '\n'): string {
+  return `\t${occurrence}\t${fingerprint}${tail}`;
+}
+
+/** A new task's first and last run, ending its line (identityEnd's tail). */
+export function runIdsEnd(runId: number): string {
+  return `\t${runId}\t${runId}\n`;
 }
 
 /**

@@ -8,6 +8,7 @@ import type pg from 'pg';
 import type { Logger } from '../core/logger.js';
 import { addBatchCounts, batchCounts, type ClusterBatchCounts, type WrittenRow } from './batch-ledger.js';
 import { copyAndMerge, copyNewRows } from './copy-tasks.js';
+import { runIdsEnd } from './copy-text.js';
 import { withDbRetry, type DbRetryPolicy } from './db-retry.js';
 import { withPooledTransaction } from './transaction.js';
 import { unnestAndMerge } from './upsert-tasks.js';
@@ -129,8 +130,7 @@ export class BatchWriter {
       }
     }
     // Without their run ids, the lines are identified lines like changed ones.
-    const runIds = `\t${this.options.runId}\t${this.options.runId}\n`;
-    const text = Buffer.concat(chunks).toString('utf8').replaceAll(runIds, '\n');
+    const text = Buffer.concat(chunks).toString('utf8').replaceAll(runIdsEnd(this.options.runId), '\n');
     return this.merge(client, this.useCopy(rows), [Buffer.from(text, 'utf8')]);
   }
 
