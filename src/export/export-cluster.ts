@@ -103,7 +103,7 @@ export async function exportCluster(ctx: ClusterExportContext, cluster: ClusterR
 async function fetchStage(
   ctx: ClusterExportContext,
   cluster: ClusterRef,
-  walk: (storedTasks: readonly StoredTask[]) => Promise<ClusterWalk>,
+  walk: (storedTasks: Iterable<StoredTask>) => Promise<ClusterWalk>,
 ): Promise<FetchStage> {
   const notStarted = (): FetchStage | null => {
     if (!ctx.signal.aborted) return null;
@@ -119,7 +119,7 @@ async function fetchStage(
       if (stopped) return stopped;
       if (unreachable) return { kind: 'not-started', status: 'failed', error: clusterErrorFrom(unreachable) };
       if (ctx.client.endpoints.isOpen(cluster.endpoint)) return 'wait';
-      let storedTasks: StoredTask[];
+      let storedTasks: Iterable<StoredTask>;
       try {
         storedTasks = await withDbRetry(ctx.dbRetry, () => ctx.ledger.open(cluster));
       } catch (error) {

@@ -18,7 +18,7 @@ type Finished = { readonly clusterId: string; readonly outcome: FinishedClusterR
 const OPEN_CLUSTERS_SQL = `WITH started AS (${START_CLUSTER_RUNS_SQL})${storedTasksSql('$3::text[]')}`;
 
 export class ClusterLedger {
-  private readonly opens: Coalescer<Started, StoredTask[]>;
+  private readonly opens: Coalescer<Started, Iterable<StoredTask>>;
   private readonly finishes: Coalescer<Finished, void>;
 
   constructor(pool: pg.Pool, runId: number) {
@@ -39,7 +39,7 @@ export class ClusterLedger {
   }
 
   /** The cluster's ledger row, `running` (idempotent), and what is stored of it, for the identity rule. */
-  open(cluster: Started): Promise<StoredTask[]> {
+  open(cluster: Started): Promise<Iterable<StoredTask>> {
     return this.opens.request(cluster);
   }
 

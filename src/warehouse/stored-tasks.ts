@@ -45,26 +45,54 @@ function storedTask([logicalClusterName, taskType, startTimeRaw, fingerprint, fl
   };
 }
 
-/** Each cluster's stored tasks from storedTasksSql's rows, in the order of `clusterIds`. */
+/**
+ * Each cluster's stored tasks from storedTasksSql's rows, in the order of
+ * `clusterIds`. Read lazily from the text as the identity rule takes them:
+ * until its walk starts, an opened cluster holds one string, not an object
+ * per task.
+ */
 export function storedTasksOf(
   pool: pg.Pool,
   clusterIds: readonly string[],
   rows: readonly (readonly [string, string])[],
-): Promise<StoredTask[][]> {
+): Promise<Iterable<StoredTask>[]> {
   const byCluster = new Map(rows);
-  return Promise.all(clusterIds.map((id) => parseBlob(pool, id, byCluster.get(id) ?? null)));
+  return Promise.all(
+    clusterIds.map(async (id): Promise<Iterable<StoredTask>> => {
+      const text = byCluster.get(id);
+      if (text === undefined) return [];
+      return wellFormed(text) ? storedInText(text) : readRowByRow(pool, id);
+    }),
+  );
 }
 
-async function parseBlob(pool: pg.Pool, clusterId: string, text: string | null): Promise<StoredTask[]> {
-  if (text === null) return [];
-  const tasks: StoredTask[] = [];
-  for (const record of text.split(RECORD)) {
-    const fields = record.split(FIELD);
-    if (fields.length !== 5) return readRowByRow(pool, clusterId);
-    const [name, type, start, fingerprint, flags] = fields as [string, string, string, string, string];
-    tasks.push(storedTask([name, type, start, fingerprint, Number(flags)]));
+/** Every record has exactly its five fields (no key text holds a separator). */
+function wellFormed(text: string): boolean {
+  let start = 0;
+  for (;;) {
+    const end = text.indexOf(RECORD, start);
+    const stop = end === -1 ? text.length : end;
+    let fields = 1;
+    for (let at = text.indexOf(FIELD, start); at !== -1 && at < stop; at = text.indexOf(FIELD, at + 1)) fields += 1;
+    if (fields !== 5) return false;
+    if (end === -1) return true;
+    start = end + 1;
   }
-  return tasks;
+}
+
+function* storedInText(text: string): Generator<StoredTask> {
+  let start = 0;
+  while (start <= text.length) {
+    const end = text.indexOf(RECORD, start);
+    const stop = end === -1 ? text.length : end;
+    const a = text.indexOf(FIELD, start);
+    const b = text.indexOf(FIELD, a + 1);
+    const c = text.indexOf(FIELD, b + 1);
+    const d = text.indexOf(FIELD, c + 1);
+    yield storedTask([text.slice(start, a), text.slice(a + 1, b), text.slice(b + 1, c), text.slice(c + 1, d), Number(text.slice(d + 1, stop))]);
+    if (end === -1) return;
+    start = end + 1;
+  }
 }
 
 async function readRowByRow(pool: pg.Pool, clusterId: string): Promise<StoredTask[]> {
