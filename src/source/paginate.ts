@@ -1,23 +1,8 @@
 /**
- * The page loop: collects every task of one cluster exactly once, whatever
- * the server does with `offset` (documented as a page index, may count rows)
- * and `limit` (may be capped silently).
- *
- * - The first page tells `count` and, if shorter than asked, the server's cap;
- *   later pages ask for exactly that many so both offset meanings line up.
- * - In `auto` mode the second request asks for offset=1: if it starts with
- *   the first page's second task the server counts rows, otherwise pages.
- *   The answer is remembered per endpoint for the rest of the run.
- * - Once `count` and the offset meaning are known, the remaining pages of a
- *   large cluster are fetched `pageConcurrency` at a time (within the run's
- *   request budget), so one huge cluster does not dominate the run.
- * - Then it goes on page by page, advancing by what was actually returned,
- *   and stops at `count`, on an empty page, or when a page repeats the
- *   previous one (a server ignoring `offset` must not loop us forever). A
- *   full last page is confirmed by one more request, so an under-reported
- *   count cannot end the walk early.
- * - Which listed tasks are the same task is the listing's business (see
- *   ListingSink): the walk hands it whole pages and where each starts.
+ * The page loop: every page of one cluster, whatever the server does with
+ * `offset` (page index or rows: probed) and `limit` (silently capped: learnt),
+ * `pageConcurrency` pages at a time once `count` is known; stops at `count`, on
+ * an empty page, or when a page repeats the last. Identity: see ListingSink.
  */
 import pLimit from 'p-limit';
 import type { ClusterRef } from '../plan/cluster-ref.js';

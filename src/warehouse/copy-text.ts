@@ -1,11 +1,8 @@
 /**
  * Rows as PostgreSQL COPY text (tab-separated, `\N` for null, backslash
- * escapes), the form in which the writer queues them. A page becomes one
- * string as soon as it arrives, so the rows and their dates die young (cheap
- * for the garbage collector) and a queued page costs its text, not thousands
- * of small objects. The COPY path streams the text as is; the unnest path
- * decodes it back into one text array per column and lets PostgreSQL apply
- * the same input conversions COPY would.
+ * escapes), the form in which the writer queues them: a page's rows die young
+ * and a queued page costs its text, not thousands of objects. The unnest path
+ * decodes the text back into one text array per column.
  */
 import type { EpochMicros } from '../transform/parse-time.js';
 import type { TaskRow } from '../transform/task-row.js';
