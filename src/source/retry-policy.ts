@@ -94,6 +94,12 @@ export function makeRetryCallback(
     }
     const delayMs = retryAfter ?? backoffDelay(policy, state.counter, random);
     onRetry({ attempt: state.counter, status: statusCode, errorCode: code, delayMs });
+    // The hook may itself stop the request (its endpoint opened): that abort
+    // fired before the listener below existed, so look again.
+    if (signal?.aborted) {
+      callback(err);
+      return;
+    }
     const timer = setTimeout(() => {
       signal?.removeEventListener('abort', onAbort);
       callback(null);

@@ -302,6 +302,18 @@ describe('makeRetryCallback: shutdown', () => {
     expect(results).toEqual([err]);
   });
 
+  it('an abort raised by the retry hook itself (its endpoint opening) gives up at once: the retry is never sent', async () => {
+    vi.useFakeTimers();
+    const controller = new AbortController();
+    const results: (Error | null | undefined)[] = [];
+    const retry = makeRetryCallback(FAST, () => controller.abort('endpoint opened'), () => ALMOST_ONE, controller.signal);
+    const err = failure({ code: 'ECONNREFUSED' });
+    retry(err, { state: { counter: 1 }, opts: OPTS }, (result) => results.push(result));
+    expect(results).toEqual([err]);
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(results).toEqual([err]);
+  });
+
   it('a retry that fires normally is delivered once, and a later abort does not call back again', async () => {
     vi.useFakeTimers();
     const controller = new AbortController();
