@@ -134,9 +134,6 @@ export function createDwsClient(http: HttpClient, authorizer: RequestAuthorizer,
     let reachable = false;
     let failuresInARow = 0;
     const onRetry = (event: RetryEvent): void => {
-      // Each retry is one more request on the wire: both are counted.
-      stats.requests += 1;
-      stats.retries += 1;
       const connection = event.status === undefined && isConnectionFailure({ code: event.errorCode });
       failuresInARow = connection ? failuresInARow + 1 : 0;
       if (failuresInARow >= 2 || (connection && permit.probe)) endpoints.strike(permit, cluster, event.errorCode ?? 'network error');
@@ -181,11 +178,17 @@ export function createDwsClient(http: HttpClient, authorizer: RequestAuthorizer,
     const { headers, lease } = await authorizer.authorize(url, call.projectId, signal);
     const permit = await breaker.acquire(lease, call, signal);
     let outcome: AuthOutcome = { kind: 'unknown' };
-    try {
+    // Counted as each attempt leaves: a request stopped first, or a retry cancelled in its backoff, is not.
+    let attempts = 0;
+    const onSent = (): void => {
+      attempts += 1;
       stats.requests += 1;
+      if (attempts > 1) stats.retries += 1;
+    };
+    try {
       let response: HttpResponse;
       try {
-        response = await http.get(url, headers, onRetry, stop);
+        response = await http.get(url, headers, onRetry, stop, onSent);
       } catch (error) {
         throw new DwsNetworkError(call, error);
       }

@@ -52,13 +52,30 @@ export interface HttpResponse {
 }
 
 export interface HttpClient {
+  /**
+   * `onRetry`: a retry was decided (before its backoff). `onSent`: an
+   * attempt (the first or a retry) leaves with its signal not aborted: what
+   * api_requests counts; a retry cancelled in its backoff never gets here.
+   */
   get(
     url: URL,
     headers: Readonly<Record<string, string>>,
     onRetry: (event: RetryEvent) => void,
     signal?: AbortSignal,
+    onSent?: () => void,
   ): Promise<HttpResponse>;
   close(): Promise<void>;
+}
+
+/** Rides in undici's dispatch options from get() to the budget interceptor, retries included. */
+interface AttemptWatch {
+  readonly signal: AbortSignal | undefined;
+  readonly onSent: () => void;
+}
+type WatchedOptions = Dispatcher.DispatchOptions & { readonly attemptWatch: AttemptWatch };
+
+function isWatched(opts: Dispatcher.DispatchOptions): opts is WatchedOptions {
+  return 'attemptWatch' in opts;
 }
 
 /**
@@ -72,7 +89,11 @@ function apiBudget(perSecond: number): Dispatcher.DispatcherComposeInterceptor {
       : pThrottle({ limit: 1, interval: Math.ceil(1000 / perSecond) });
   const gate = throttle(async () => undefined);
   return (dispatch) => (opts, handler) => {
-    void gate().then(() => dispatch(opts, handler));
+    void gate().then(() => {
+      // After the budget's wait: a request stopped meanwhile is not sent (undici aborts it first).
+      if (isWatched(opts) && opts.attemptWatch.signal?.aborted !== true) opts.attemptWatch.onSent();
+      dispatch(opts, handler);
+    });
     return true;
   };
 }
@@ -93,11 +114,12 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
   );
   const inFlight = pLimit(options.maxInFlight);
   return {
-    get(url, headers, onRetry, signal) {
+    get(url, headers, onRetry, signal, onSent = () => undefined) {
       return inFlight(async () => {
         signal?.throwIfAborted();
         const requestOptions: Dispatcher.RequestOptions & {
           retryOptions: { retry: ReturnType<typeof makeRetryCallback> };
+          attemptWatch: AttemptWatch;
         } = {
           method: 'GET',
           path: `${url.pathname}${url.search}`,
@@ -106,6 +128,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
           signal,
           // Per request, so each cluster counts its own retries.
           retryOptions: { retry: makeRetryCallback(options.retry, onRetry, Math.random, signal) },
+          attemptWatch: { signal, onSent },
         };
         try {
           const response = await dispatcher.request(requestOptions);
