@@ -142,12 +142,12 @@ export function createDwsClient(http: HttpClient, authorizer: RequestAuthorizer,
     let connectionFailures = 0;
     let outages = 0;
     const onRetry = (event: RetryEvent): void => {
-      const connection = event.status === undefined && isConnectionFailure({ code: event.errorCode });
+      const connection = event.status === undefined && isConnectionFailure(event.failure);
       const outage = connection || GATEWAY_OUTAGE_STATUS.includes(event.status ?? 0);
       connectionFailures = connection ? connectionFailures + 1 : 0;
       outages = outage ? outages + 1 : 0;
       if (connectionFailures >= 2 || (permit.probe && outages >= 2)) {
-        endpoints.strike(permit, cluster, event.status === undefined ? (event.errorCode ?? 'network error') : `HTTP ${event.status}`);
+        endpoints.strike(permit, cluster, event.status === undefined ? describeCause(event.failure) : `HTTP ${event.status}`);
       }
     };
     try {

@@ -127,7 +127,10 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
           headers: { accept: 'application/json', ...headers },
           signal,
           // Per request, so each cluster counts its own retries.
-          retryOptions: { retry: makeRetryCallback(options.retry, onRetry, Math.random, signal) },
+          retryOptions: {
+            // With the hint the final error would get: the breaker records it as the endpoint's last error.
+            retry: makeRetryCallback(options.retry, (event) => onRetry({ ...event, failure: withNetworkHint(event.failure, proxied) }), Math.random, signal),
+          },
           attemptWatch: { signal, onSent },
         };
         try {

@@ -33,6 +33,16 @@ describe('isConnectionFailure', () => {
     expect(isConnectionFailure(new AggregateError([{ code: 'ECONNREFUSED' }]))).toBe(true);
   });
 
+  it('counts a CONNECT the proxy answered 502, 503 or 504 (the host is unreachable behind it), also as a cause; not 403 or 407', () => {
+    const tunnel = (status: number): Error =>
+      Object.assign(new Error(`Proxy response (${status}) !== 200 when HTTP Tunneling`), { code: 'UND_ERR_ABORTED' });
+    for (const status of [502, 503, 504]) {
+      expect(isConnectionFailure(tunnel(status)), String(status)).toBe(true);
+      expect(isConnectionFailure(new Error('hinted', { cause: tunnel(status) })), String(status)).toBe(true);
+    }
+    for (const status of [403, 407]) expect(isConnectionFailure(tunnel(status)), String(status)).toBe(false);
+  });
+
   it('does not count a server that accepted the connection and was slow, or an abort', () => {
     for (const code of ['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_ABORTED', 'ABORT_ERR']) {
       expect(isConnectionFailure({ code }), code).toBe(false);
