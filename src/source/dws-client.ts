@@ -188,8 +188,13 @@ export function createDwsClient(http: HttpClient, authorizer: RequestAuthorizer,
     signal?: AbortSignal,
   ): Promise<HttpResponse> {
     const { headers, lease } = await authorizer.authorize(url, call.projectId, signal);
-    const permit = await breaker.acquire(lease, call, signal);
+    const permit = await breaker.acquire(lease, call, signal, url.origin);
     let outcome: AuthOutcome = { kind: 'unknown' };
+    const onFailedAttempt = (event: RetryEvent): void => {
+      // No HTTP answer says nothing about the credential: do not hold the other endpoints' requests for it.
+      if (event.status === undefined) breaker.unanswered(permit);
+      onRetry(event);
+    };
     // Counted as each attempt leaves: a request stopped first, or a retry cancelled in its backoff, is not.
     let attempts = 0;
     const onSent = (): void => {
@@ -200,7 +205,7 @@ export function createDwsClient(http: HttpClient, authorizer: RequestAuthorizer,
     try {
       let response: HttpResponse;
       try {
-        response = await http.get(url, headers, onRetry, stop, onSent);
+        response = await http.get(url, headers, onFailedAttempt, stop, onSent);
       } catch (error) {
         throw new DwsNetworkError(call, error);
       }
