@@ -79,15 +79,18 @@ function isWatched(opts: Dispatcher.DispatchOptions): opts is WatchedOptions {
 }
 
 /**
- * Delays each dispatch (each attempt) until the budget allows it. Windows of
- * 100 ms keep bursts small: 100/s means at most 10 in any 100 ms window.
+ * p-throttle's window for `perSecond`: the rate exactly (limit / interval),
+ * in bursts of at most a tenth of a second's budget: 100/s is 10 per 100 ms,
+ * 15/s one per 66.7 ms (a limit rounded per 100 ms would allow 20/s).
  */
+export function budgetWindow(perSecond: number): { readonly limit: number; readonly interval: number } {
+  const limit = Math.max(1, Math.floor(perSecond / 10));
+  return { limit, interval: (1000 * limit) / perSecond };
+}
+
+/** Delays each dispatch (each attempt) until the budget allows it; strict: no interval ever holds more than its limit. */
 function apiBudget(perSecond: number): Dispatcher.DispatcherComposeInterceptor {
-  const throttle =
-    perSecond >= 10
-      ? pThrottle({ limit: Math.round(perSecond / 10), interval: 100 })
-      : pThrottle({ limit: 1, interval: Math.ceil(1000 / perSecond) });
-  const gate = throttle(async () => undefined);
+  const gate = pThrottle({ ...budgetWindow(perSecond), strict: true })(async () => undefined);
   return (dispatch) => (opts, handler) => {
     void gate().then(() => {
       // After the budget's wait: a request stopped meanwhile is not sent (undici aborts it first).
