@@ -34,10 +34,12 @@ export interface PageQuery {
   readonly type: string | null;
 }
 
-/** Per-cluster request accounting, filled in by the client. */
+/** Per-cluster request accounting, filled in by the client; and how the cluster waits for the endpoint breaker. */
 export interface RequestStats {
   requests: number;
   retries: number;
+  /** Wraps each wait for the endpoint breaker: the cluster gives up its fetch slot meanwhile (src/export/fetch-slot.ts). */
+  readonly whileHeld?: <T>(wait: () => Promise<T>) => Promise<T>;
 }
 
 export function tasksUrl(cluster: ClusterRef, query: PageQuery): URL {
@@ -115,8 +117,9 @@ export function createDwsClient(http: HttpClient, authorizer: RequestAuthorizer,
    */
   async function send(url: URL, call: ApiCallContext, stats: RequestStats, signal?: AbortSignal): Promise<HttpResponse> {
     let stops = 0;
+    const admit = (): Promise<EndpointPermit> => endpoints.admit(url.origin, call, signal);
     for (;;) {
-      const permit = await endpoints.admit(url.origin, call, signal);
+      const permit = stats.whileHeld && endpoints.holds(url.origin) ? await stats.whileHeld(admit) : await admit();
       try {
         return await sendAdmitted(url, call, stats, permit, signal);
       } catch (error) {

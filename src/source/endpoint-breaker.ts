@@ -156,6 +156,14 @@ export class EndpointBreaker {
     wakeAll(state.waiters);
   }
 
+  /** Whether a request would wait now (open, or its probe out): its cluster may lend its fetch slot meanwhile. */
+  holds(endpoint: string): boolean {
+    const state = this.states.get(new URL(endpoint).origin);
+    if (state === undefined || state.phase === 'closed') return false;
+    if (state.phase === 'open' && Date.now() < state.retryAt) return !this.refusing(state);
+    return state.probing;
+  }
+
   /** Whether the endpoint is open now (its pause not over): a cluster should not start. */
   isOpen(endpoint: string): boolean {
     const state = this.states.get(new URL(endpoint).origin);

@@ -212,6 +212,37 @@ describe('dead endpoints next to a healthy one, with default settings', () => {
   });
 });
 
+describe('clusters held by an open endpoint', () => {
+  it('give back their fetch slots: another endpoint\'s clusters are exported while the dead one is still being probed', async () => {
+    const db = await createTestDatabase();
+    const healthy = SimFleet.generate({ seed: 79, projects: 1, clustersPerProject: 6, minTasks: 5, maxTasks: 40 });
+    const simulator = await startSimulator({ fleet: healthy, auth: { token: TEST_TOKEN } });
+    try {
+      const { lines, logger } = captureLogger();
+      // Two slots, both taken first by the dead endpoint's clusters.
+      const config: ConfigInput = {
+        ...fleetConfig(simulator, healthy, { concurrency: 2 }),
+        projects: [
+          { projectId: projectId('p-held'), endpoint: `http://127.0.0.1:${await refusingPort()}`, clusters: clusterIds('held', 2) },
+          ...healthy.projectIds().map((id) => ({ projectId: id, clusters: healthy.clustersOf(id).map((c) => c.id) })),
+        ],
+      };
+      const report = await exportOnce(db.url, config, undefined, undefined, { logger });
+      expect(report.status).toBe('partial');
+      expect(await storedTasks(db.pool)).toEqual(fleetTasks(healthy));
+      const givenUp = lines.findIndex((l) => l.msg.startsWith('endpoint still unreachable after'));
+      const exported = lines.flatMap((l, i) => (l.msg === 'cluster exported' ? [i] : []));
+      expect(givenUp).toBeGreaterThan(0);
+      expect(exported).toHaveLength(6);
+      // Every healthy cluster finished while the dead endpoint's clusters were held, not after.
+      expect(Math.max(...exported)).toBeLessThan(givenUp);
+    } finally {
+      await simulator.close();
+      await db.drop();
+    }
+  });
+});
+
 describe('a gateway that answers only 503', () => {
   it('stops calling the endpoint after a few clusters instead of spending every retry on every cluster', async () => {
     const db = await createTestDatabase();
