@@ -93,10 +93,8 @@ async function exportSimulatedFleet(options: DemoOptions, { env, logger, target,
     const config = parseConfig(
       {
         endpoint: simulator.url,
-        projects: fleet.projectIds().map((projectId) => ({
-          projectId,
-          clusters: fleet.clustersOf(projectId).map((c) => c.id),
-        })),
+        // Listed, as a real setup would: dws.clusters then has the names the report and BI tools show.
+        projects: fleet.projectIds().map((projectId) => ({ projectId, clusters: 'all' })),
         concurrency: 8,
         pageSize: 100,
         // The simulator is on loopback: no shared gateway quota to protect.
@@ -157,5 +155,5 @@ async function showWarehouse(database: Database, dataDir: string, out: (line: st
   }
   const report = await writeHtmlReport(database.pool, join(dataDir, 'demo-report.html'));
   out(`\nA picture of the fleet, the HTML report of the last 14 days: ${report}`);
-  out('(dws-task-exporter report --html FILE writes it for any warehouse.)\n');
+  out('(For your own warehouse: DATABASE_URL=… dws-task-exporter report --html FILE.)\n');
 }

@@ -16,6 +16,7 @@ import { ExitCode, type ExitCodeValue } from '../core/exit-codes.js';
 import { renderHtmlReport } from '../report/html/page.js';
 import { createLogger } from '../core/logger.js';
 import { openDatabase } from '../warehouse/database.js';
+import { embeddedClusterExists } from '../warehouse/embedded-postgres.js';
 import { REPORT_DAYS_MAX, REPORT_DEFAULTS, type ReportOptions } from '../warehouse/report-data/model.js';
 import { readReportData } from '../warehouse/report-data/read-report-data.js';
 import { resolveDatabaseTarget } from './database-target.js';
@@ -74,6 +75,14 @@ export async function reportCommand(flags: ReportFlags, out: (line: string) => v
   const { htmlPath, ...options } = reportOptions(flags);
   const env = readEnv();
   const logger = createLogger(env.logLevel);
+  // Read-only: never create an empty embedded cluster just to find nothing in it.
+  if (!env.databaseUrl && !embeddedClusterExists(env.dataDir)) {
+    throw new ConfigError(
+      `no warehouse to read: DATABASE_URL is not set and nothing was exported to the embedded PostgreSQL in ${resolve(env.dataDir)} yet; ` +
+        `set DATABASE_URL to your warehouse (the demo writes its own report: ${join(resolve(env.dataDir), 'demo-report.html')})`,
+      'env',
+    );
+  }
   // The embedded server's URL carries its local password: not for stdout, which is the path only.
   const target = await resolveDatabaseTarget(env, logger, () => undefined);
   try {

@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { chown, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { serverBinaries } from './embedded-binaries.js';
 import { dataLayout, serverAccount, step, type ServerAccount } from './embedded-layout.js';
 import { runToCompletion, startServer } from './embedded-process.js';
@@ -33,6 +33,11 @@ export interface EmbeddedOptions {
   readonly port?: number;
   /** A cluster of its own in this subdirectory of the data directory (the demo's). */
   readonly cluster?: string;
+}
+
+/** Whether an export has created the embedded cluster in `dataDir` (or its `cluster`), following a relocation link. */
+export function embeddedClusterExists(dataDir: string, cluster?: string): boolean {
+  return existsSync(join(resolve(dataDir), cluster ?? '', 'pgdata', 'PG_VERSION'));
 }
 
 export async function startEmbeddedPostgres(dataDir: string, options: EmbeddedOptions = {}): Promise<EmbeddedServer> {

@@ -202,6 +202,19 @@ describe('report data', () => {
 });
 
 describe('report command failures', () => {
+  it('without DATABASE_URL and nothing exported to the embedded PostgreSQL yet: exit 2 saying so, and no cluster is created', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'dws-report-empty-'));
+    try {
+      const result = await runCli(['report', '--html', join(dataDir, 'r.html')], { DWS_EXPORTER_DATA_DIR: dataDir });
+      expect(result.code, describeResult(result)).toBe(ExitCode.USAGE_OR_CONFIG);
+      expect(result.stderr).toMatch(/CONFIG_INVALID: env: no warehouse to read: DATABASE_URL is not set and nothing was exported/);
+      expect(existsSync(join(dataDir, 'pgdata'))).toBe(false);
+      expect(existsSync(join(dataDir, 'r.html'))).toBe(false);
+    } finally {
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+
   it.each([
     [['report'], /--html FILE is required/],
     [['report', '--html', 'x.html', '--days', '0'], /--days must be a whole number from 1 to 366/],
