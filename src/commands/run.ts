@@ -22,6 +22,7 @@ import {
 import type { ClusterRef } from '../plan/cluster-ref.js';
 import { describeCredentials, resolveCredentials } from '../source/auth/resolve-credentials.js';
 import { announceOnStderr } from './database-target.js';
+import { RunLedgerError } from '../export/run-export.js';
 import { runExportSession } from './export-session.js';
 import { installShutdown, type Shutdown } from './shutdown.js';
 
@@ -117,9 +118,15 @@ export async function runCommand(options: RunCommandOptions, out: (line: string)
     await publish(summaryFromReport(report, context()));
     return report.exitCode;
   } catch (error) {
-    await publish(summaryFromError(error, exitCodeForError(error), context()));
+    await publish(errorSummary(error, context()));
     throw error;
   } finally {
     shutdown?.dispose();
   }
+}
+
+/** A run that ended in an exception; one whose ledger failed after it was opened still names the run and its totals. */
+function errorSummary(error: unknown, context: SummaryContext): RunSummaryDocument {
+  const document = summaryFromError(error, exitCodeForError(error), context);
+  return error instanceof RunLedgerError ? { ...document, runId: error.runId, totals: error.totals } : document;
 }

@@ -21,12 +21,31 @@ function isProxyUrl(value: string): boolean {
     return false;
   }
 }
+
+/**
+ * Whether a URL's user:password decodes: a literal "%" not followed by two
+ * hex digits would make whoever decodes it (undici, the push) throw later,
+ * after the run's work. A URL that does not parse is left to other checks.
+ */
+export function userinfoDecodes(value: string | URL): boolean {
+  try {
+    const url = typeof value === 'string' ? new URL(value) : value;
+    decodeURIComponent(url.username);
+    decodeURIComponent(url.password);
+    return true;
+  } catch (error) {
+    return !(error instanceof URIError);
+  }
+}
+export const USERINFO_ADVICE = 'its user:password is not valid percent-encoding: write a literal "%" as %25 (and percent-encode other special characters); the value is not shown';
+
 const proxyUrl = z.preprocess(
   blankToUndefined,
   z
     .string()
     .trim()
     .refine(isProxyUrl, 'must be an http:// or https:// proxy URL such as http://proxy.example.com:3128 (with credentials: http://user:password@proxy.example.com:3128)')
+    .refine(userinfoDecodes, USERINFO_ADVICE)
     .optional(),
 );
 

@@ -15,6 +15,7 @@ import { toTaskRow } from '../transform/task-row.js';
 import { withDbRetry, type DbRetryPolicy } from '../warehouse/db-retry.js';
 import { finishClusterRun, recordNotStarted, startClusterRun, type FinishedClusterRun } from '../warehouse/ledger.js';
 import type { RowCounts, TaskWriter } from '../warehouse/task-writer.js';
+import { takeSlot, type FetchSlot } from './fetch-slot.js';
 import { walkCluster, walkComplete, type ClusterWalk, type WalkContext } from './walk-cluster.js';
 
 export interface ClusterExportContext extends WalkContext {
@@ -23,7 +24,7 @@ export interface ClusterExportContext extends WalkContext {
   readonly runId: number;
   readonly writer: TaskWriter;
   readonly sourceTimeZone: string;
-  /** The run's `concurrency` slots, held while a cluster is being fetched. */
+  /** The run's `concurrency` slots, held while a cluster is being fetched (not while its requests are held). */
   readonly fetchSlots: LimitFunction;
 }
 
@@ -48,7 +49,9 @@ const NO_ROWS: RowCounts = { inserted: 0, updated: 0, unchanged: 0 };
 
 export async function exportCluster(ctx: ClusterExportContext, cluster: ClusterRef): Promise<ClusterReport> {
   const started = performance.now();
-  const stats: RequestStats = { requests: 0, retries: 0 };
+  let slot: FetchSlot | null = null;
+  // While the endpoint breaker holds a request, the cluster's slot goes to others (fetch-slot.ts).
+  const stats: RequestStats = { requests: 0, retries: 0, whileHeld: (wait) => (slot ? slot.lend(wait) : wait()) };
   const seen = new Set<string>();
   const rowContext = { projectId: cluster.projectId, clusterId: cluster.clusterId, sourceTimeZone: ctx.sourceTimeZone };
   const commits: Promise<RowCounts>[] = [];
@@ -59,7 +62,14 @@ export async function exportCluster(ctx: ClusterExportContext, cluster: ClusterR
     return accepted;
   };
 
-  const stage = await fetchStage(ctx, cluster, () => walkCluster(ctx, cluster, { stats, seen }, sink));
+  const stage = await fetchStage(ctx, cluster, async (taken) => {
+    slot = taken;
+    try {
+      return await walkCluster(ctx, cluster, { stats, seen }, sink);
+    } finally {
+      slot = null;
+    }
+  });
   if (stage.kind === 'not-started') return recordUnexported(ctx, cluster, stage.status, stage.error);
   if (stage.kind === 'ledger-failed') return ledgerFailure(cluster, stage.error, performance.now() - started);
 
@@ -95,28 +105,31 @@ export async function exportCluster(ctx: ClusterExportContext, cluster: ClusterR
 /**
  * Takes one of the run's fetch slots and walks the cluster, unless the run
  * is shutting down or the cluster's endpoint is not being called. While the
- * endpoint is open the cluster waits without a slot, so other endpoints'
- * clusters go on at full speed.
+ * endpoint is open the cluster waits without a slot (before it starts, and
+ * while its requests are held), so other endpoints' clusters go on at full
+ * speed.
  */
-async function fetchStage(ctx: ClusterExportContext, cluster: ClusterRef, walk: () => Promise<ClusterWalk>): Promise<FetchStage> {
+async function fetchStage(ctx: ClusterExportContext, cluster: ClusterRef, walk: (slot: FetchSlot) => Promise<ClusterWalk>): Promise<FetchStage> {
   for (;;) {
     const unreachable = await ctx.client.endpoints.clusterTurn(cluster.endpoint, ctx.signal);
-    const stage = await ctx.fetchSlots(async (): Promise<FetchStage | 'wait'> => {
+    const slot = await takeSlot(ctx.fetchSlots);
+    try {
       if (ctx.signal.aborted) {
         const reason = `not started: the run was interrupted (${String(ctx.signal.reason)})`;
         return { kind: 'not-started', status: 'interrupted', error: clusterError('NOT_STARTED', reason) };
       }
       if (unreachable) return { kind: 'not-started', status: 'failed', error: clusterErrorFrom(unreachable) };
       // The endpoint opened while this cluster waited for its slot: give the slot back.
-      if (ctx.client.endpoints.isOpen(cluster.endpoint)) return 'wait';
+      if (ctx.client.endpoints.isOpen(cluster.endpoint)) continue;
       try {
         await withDbRetry(ctx.dbRetry, () => startClusterRun(ctx.pool, ctx.runId, cluster));
       } catch (error) {
         return { kind: 'ledger-failed', error };
       }
-      return { kind: 'walked', walk: await walk() };
-    });
-    if (stage !== 'wait') return stage;
+      return { kind: 'walked', walk: await walk(slot) };
+    } finally {
+      slot.release();
+    }
   }
 }
 

@@ -50,6 +50,22 @@ export interface RunReport {
   readonly exitCode: ExitCodeValue;
 }
 
+/**
+ * The ledger failed after the run was opened: still DB_ERROR, but it names
+ * the run and, once the run row was closed, its totals (the summary and the
+ * metrics then agree with dws.export_runs).
+ */
+export class RunLedgerError extends DbError {
+  constructor(
+    what: string,
+    cause: unknown,
+    readonly runId: number,
+    readonly totals: RunTotals | null,
+  ) {
+    super(what, cause);
+  }
+}
+
 export async function runExport(input: RunExportInput): Promise<RunReport> {
   const { config, client, pool, logger, clusters, signal } = input;
   const started = performance.now();
@@ -125,11 +141,11 @@ export async function runExport(input: RunExportInput): Promise<RunReport> {
     try {
       totals = await withDbRetry(dbRetry, () => finishRun(pool, runId, status, null));
     } catch (error) {
-      throw new DbError(`cannot close run ${runId} in the ledger`, error);
+      throw new RunLedgerError(`cannot close run ${runId} in the ledger`, error, runId, null);
     }
     const ledgerBroken = results.find((r) => r.ledgerError !== null);
     if (ledgerBroken) {
-      throw new DbError(`the ledger of run ${runId} is incomplete`, new Error(ledgerBroken.ledgerError ?? ''));
+      throw new RunLedgerError(`the ledger of run ${runId} is incomplete`, new Error(ledgerBroken.ledgerError ?? ''), runId, totals);
     }
     const endpoints = endpointReports(results, (endpoint) => client.endpoints.lastError(endpoint));
     for (const endpoint of endpoints.filter((e) => e.unreachable)) {

@@ -224,6 +224,14 @@ describe('egress proxy (HTTP_PROXY, HTTPS_PROXY, NO_PROXY)', () => {
     expect(readEnv({ https_proxy: ' ', HTTPS_PROXY: 'http://proxy:3128' }).proxy?.httpsProxy).toBe('http://proxy:3128');
   });
 
+  it.each([['HTTPS_PROXY'], ['http_proxy']])('a %s whose user:password is not valid percent-encoding (a literal "%") is a ConfigError at start, never echoing it', (variable) => {
+    const error = envError({ [variable]: `http://exporter:50%off-${PROXY_PASSWORD}@proxy.corp:3128` });
+    expect(error.message).toMatch(new RegExp(`^env ${variable}: .*%25`));
+    expect(error.message).not.toContain(PROXY_PASSWORD);
+    expect(error.message).not.toContain('proxy.corp');
+    expect(readEnv({ [variable]: `http://exporter:50%25off@proxy.corp:3128` }).proxy).toBeDefined();
+  });
+
   it('keeps credentials in the URL (undici sends them as Proxy-Authorization)', () => {
     const url = `http://exporter:${PROXY_PASSWORD}@proxy.corp:3128`;
     expect(readEnv({ HTTPS_PROXY: url }).proxy?.httpsProxy).toBe(url);
