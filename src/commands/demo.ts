@@ -45,7 +45,8 @@ export async function demoCommand(options: DemoOptions, out: (line: string) => v
   if (options.keepOpen && options.databaseUrl !== undefined) {
     throw new UsageError("--keep-open keeps the demo's embedded PostgreSQL running; it does not apply to --database-url");
   }
-  const env = readEnv();
+  // Its simulator is on loopback in this process: proxy variables do not apply.
+  const env = readEnv(process.env, { ignoreProxy: true });
   // The demo's story is on stdout; keep the JSON log for warnings unless asked.
   const logger = createLogger(process.env.LOG_LEVEL ? env.logLevel : 'warn');
   if (options.databaseUrl === undefined && env.databaseUrl) {
@@ -105,8 +106,7 @@ async function exportSimulatedFleet(options: DemoOptions, { env, logger, target,
     const shutdown = installShutdown(config.shutdownGraceMs, logger);
     try {
       const report = await runExportSession({
-        // The simulator is on loopback in this process: never through a proxy.
-        env: { ...env, proxy: undefined },
+        env,
         config,
         credentials: DEMO_CREDENTIALS,
         migrate: true,
