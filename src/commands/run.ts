@@ -15,6 +15,7 @@ import { formatRunSummary } from '../report/summary.js';
 import {
   summaryFromError,
   summaryFromReport,
+  checkSummaryJsonPath,
   writeSummaryJson,
   type RunSummaryDocument,
   type SummaryContext,
@@ -76,6 +77,7 @@ export async function runCommand(options: RunCommandOptions, out: (line: string)
     // Checked before any work; a bad value is never pushed to.
     const target = pushTargetFromEnv(process.env, shard.index);
     const env = readEnv();
+    if (options.summaryJsonPath !== undefined) await checkSummaryJsonPath(options.summaryJsonPath);
     progress = createProgress(process.stderr, progressWanted(process.stderr));
     logger = createLogger(env.logLevel, progress.enabled ? progress.sink : undefined, progress.enabled ? { format: logFormatFor() } : {});
     pushTarget = target;

@@ -3,9 +3,10 @@
  * --output json), also when the run could not start (`status: "error"`).
  * Versioned by `schemaVersion`; fields are only ever added. Never contains credentials.
  */
-import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, mkdir, rename, stat, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { ExporterError } from '../core/errors.js';
+import { ConfigError, ExporterError, describeCause } from '../core/errors.js';
 import type { EndpointReport } from '../export/endpoint-report.js';
 import type { RunReport } from '../export/run-export.js';
 import type { ShardSpec } from '../plan/shard.js';
@@ -176,6 +177,20 @@ function header(context: SummaryContext, exitCode: number) {
     startedAt: context.startedAt.toISOString(),
     finishedAt: context.finishedAt.toISOString(),
   } as const;
+}
+
+/**
+ * Before any work: the document's directory can be made and written, so a
+ * wrapper waiting for the file does not find none after a good run.
+ */
+export async function checkSummaryJsonPath(path: string): Promise<void> {
+  try {
+    await mkdir(dirname(path), { recursive: true });
+    await access(dirname(path), constants.W_OK);
+    if ((await stat(path).catch(() => null))?.isDirectory()) throw new Error(`${path} is a directory: give a file name`);
+  } catch (error) {
+    throw new ConfigError(`cannot write the summary there: ${describeCause(error)}`, `--summary-json ${path}`);
+  }
 }
 
 /** Writes the document atomically (temporary file, then rename), creating the directory if needed. */

@@ -164,6 +164,21 @@ describe('--summary-json and --output json', () => {
     }
   });
 
+  it('a --summary-json path that cannot be written is refused before any work, exit 2, not found missing after a good run', async () => {
+    const configPath = join(dir, 'unwritable.json');
+    await writeFile(configPath, JSON.stringify(fleetConfig(simulator, fleet)));
+    const blocker = join(dir, 'a-file');
+    await writeFile(blocker, 'not a directory\n');
+    const result = await runCli(['run', '--config', configPath, '--summary-json', join(blocker, 'summary.json')], {
+      DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none',
+      DWS_AUTH_TOKEN: TEST_TOKEN,
+    });
+    expect(result.code, describeResult(result)).toBe(ExitCode.USAGE_OR_CONFIG);
+    expect(result.stderr).toMatch(/CONFIG_INVALID: --summary-json .*a-file\/summary\.json: cannot write the summary there/);
+    // Refused before the database was even tried.
+    expect(result.stderr).not.toContain('DB_UNAVAILABLE');
+  });
+
   it('describes a config error as not retryable, on stdout with --output json', async () => {
     const result = await runCli(['run', '--config', join(dir, 'missing.json'), '--output', 'json'], {
       DATABASE_URL: db.url,
