@@ -70,8 +70,14 @@ function hint(error: CodedError, proxied: boolean): { readonly message: string; 
     };
   }
   if (tunnel !== null) return { code: code || 'UND_ERR_ABORTED', message: tunnelHint(tunnel) };
-  if (code === 'ENOTFOUND' && !proxied) {
-    return { code, message: `${message}; if this network reaches Huawei Cloud only through a proxy, set HTTPS_PROXY (and NO_PROXY for hosts reached directly)` };
+  if (code === 'ENOTFOUND') {
+    // A name under Huawei Cloud's domains that does not resolve is most often a region that does not exist.
+    const region = /ENOTFOUND (?:dws|iam)\.([a-z0-9-]+)\.myhuaweicloud\.(?:com|cn|eu)\b/.exec(message)?.[1];
+    const hints = [
+      ...(region ? [`check that the region "${region}" exists and offers DWS (config "region")`] : []),
+      ...(proxied ? [] : ['if this network reaches Huawei Cloud only through a proxy, set HTTPS_PROXY (and NO_PROXY for hosts reached directly)']),
+    ];
+    if (hints.length > 0) return { code, message: `${message}; ${hints.join('; ')}` };
   }
   return null;
 }

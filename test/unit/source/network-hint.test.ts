@@ -79,6 +79,14 @@ describe('withNetworkHint', () => {
     expect(withNetworkHint(error, true)).toBe(error);
   });
 
+  it('a Huawei Cloud name that does not resolve also suggests checking the region, proxy or not', () => {
+    const error = coded('getaddrinfo ENOTFOUND dws.cn-north-44.myhuaweicloud.com', 'ENOTFOUND');
+    expect((withNetworkHint(error, true) as Error).message).toBe(
+      'getaddrinfo ENOTFOUND dws.cn-north-44.myhuaweicloud.com; check that the region "cn-north-44" exists and offers DWS (config "region")',
+    );
+    expect((withNetworkHint(error, false) as Error).message).toMatch(/region "cn-north-44" exists .*; if this network reaches Huawei Cloud only through a proxy/);
+  });
+
   it('leaves every other failure as it was', () => {
     const refused = coded('connect ECONNREFUSED 127.0.0.1:443', 'ECONNREFUSED');
     expect(withNetworkHint(refused, false)).toBe(refused);
