@@ -5,10 +5,8 @@
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { SimFleet } from '../simulator/index.js';
+import { historyEndingAt, SimFleet } from '../simulator/index.js';
 
-const HISTORY_DAYS = 730;
-const DAY_MS = 86_400_000;
 /** In DWS_EXPORTER_DATA_DIR: `{"historyEndsAt": "<ISO instant>"}`. */
 export const DEMO_FLEET_FILE = 'demo-fleet.json';
 
@@ -27,8 +25,7 @@ export function demoFleet(spec: DemoFleetSpec, historyEndsAt: Date): SimFleet {
     clustersPerProject: spec.clustersPerProject,
     minTasks: 0,
     maxTasks: spec.maxTasks,
-    startDate: new Date(historyEndsAt.getTime() - HISTORY_DAYS * DAY_MS).toISOString().slice(0, 10),
-    notAfterMs: historyEndsAt.getTime(),
+    ...historyEndingAt(historyEndsAt),
   });
 }
 

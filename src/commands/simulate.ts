@@ -6,7 +6,7 @@
 import { once } from 'node:events';
 import { UsageError } from '../core/errors.js';
 import { ExitCode, type ExitCodeValue } from '../core/exit-codes.js';
-import { SimFleet, startSimulator } from '../simulator/index.js';
+import { historyEndingAt, SimFleet, startSimulator } from '../simulator/index.js';
 
 export interface SimulateOptions {
   readonly host: string;
@@ -45,6 +45,8 @@ export async function simulateCommand(options: SimulateOptions, out: (line: stri
     clustersPerProject: options.clustersPerProject,
     minTasks: options.minTasks,
     maxTasks: options.maxTasks,
+    // Two years of history ending now: dashboards and reports over recent days show something.
+    ...historyEndingAt(new Date()),
   });
   const simulator = await listening(options, () => startSimulator({
     fleet,
