@@ -8,10 +8,11 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, type Stats } from 'node:fs';
-import { chmod, lstat, mkdir, readlink, realpath, stat, symlink } from 'node:fs/promises';
+import { chmod, lstat, readlink, realpath, stat, symlink } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { EmbeddedPostgresError, describeCause } from '../core/errors.js';
+import { makeDirectory } from '../core/make-directory.js';
 
 /** Root only: data of a DWS_EXPORTER_DATA_DIR the `postgres` user cannot reach. */
 export const RELOCATED_DATA_ROOT = '/var/lib/dws-task-exporter';
@@ -84,7 +85,7 @@ function searchable(entry: Stats, account: ServerAccount): boolean {
 /** mkdir -p each, then give `account` search (not read) access, which a umask of 077 would deny. */
 export async function searchableDirs(dirs: readonly string[], account: ServerAccount): Promise<void> {
   for (const dir of dirs) {
-    await mkdir(dir, { recursive: true });
+    await makeDirectory(dir);
     const entry = await stat(dir);
     if (!searchable(entry, account)) await chmod(dir, entry.mode | 0o001);
   }
@@ -102,14 +103,14 @@ export async function dataLayout(dataDir: string, account: ServerAccount | undef
   const inPlace = cluster ? join(base, cluster) : base;
   const layout = (home: string): DataLayout => ({ home, pgdata: join(home, 'pgdata') });
   await step(
-    `cannot create the embedded PostgreSQL's data directory ${base}`,
+    `cannot create the embedded PostgreSQL's data directory ${inPlace}`,
     `set DWS_EXPORTER_DATA_DIR to a directory you can write, ${USE_ANOTHER_SERVER}`,
-    () => mkdir(base, { recursive: true }),
+    async () => {
+      await makeDirectory(base);
+      if (!account) await makeDirectory(inPlace);
+    },
   );
-  if (!account) {
-    await mkdir(inPlace, { recursive: true });
-    return layout(inPlace);
-  }
+  if (!account) return layout(inPlace);
   return step(
     `cannot prepare a data directory for the embedded PostgreSQL that the ${SERVER_USER} user can reach`,
     `set DWS_EXPORTER_DATA_DIR to a directory that user can reach, ${USE_ANOTHER_SERVER}`,

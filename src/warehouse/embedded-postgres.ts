@@ -7,9 +7,10 @@
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { chown, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { chown, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
+import { makeDirectory } from '../core/make-directory.js';
 import { serverBinaries } from './embedded-binaries.js';
 import { dataLayout, serverAccount, step, type ServerAccount } from './embedded-layout.js';
 import { runToCompletion, startServer } from './embedded-process.js';
@@ -89,7 +90,7 @@ async function initialise(initdb: string, cluster: NewCluster): Promise<void> {
   const { home, pgdata, password, account } = cluster;
   const passwordFile = join(home, '.initdb-password');
   await step(`cannot create the embedded PostgreSQL's data directory ${pgdata}`, REMEDY, async () => {
-    await mkdir(pgdata, { recursive: true, mode: 0o700 });
+    await makeDirectory(pgdata, 0o700);
     await writeFile(passwordFile, `${password}\n`, { mode: 0o600 });
     if (account) {
       await chown(pgdata, account.uid, account.gid);
