@@ -26,7 +26,7 @@ export async function makeDirectory(path: string, mode?: number): Promise<void> 
   for (let dir = resolve(path); ; dir = dirname(dir)) {
     const entry = await statIfExists(dir);
     if (entry) {
-      if (!entry.isDirectory()) throw new DirectoryError(`${dir} exists and is not a directory`, 'ENOTDIR');
+      if (!entry.isDirectory()) throw new DirectoryError(`ENOTDIR: ${dir} exists and is not a directory`, 'ENOTDIR');
       break;
     }
     missing.unshift(dir);
@@ -37,7 +37,7 @@ export async function makeDirectory(path: string, mode?: number): Promise<void> 
       await mkdir(dir, mode === undefined ? {} : { mode });
     } catch (error) {
       if (codeOf(error) === 'ENOENT') {
-        throw new DirectoryError(`cannot create ${dir}: ${dirname(dir)} exists but takes no new directories (a virtual file system such as /proc?)`, 'ENOENT');
+        throw new DirectoryError(`ENOENT: ${dirname(dir)} exists but takes no new directories, mkdir '${dir}'`, 'ENOENT');
       }
       // Made meanwhile by someone else: fine if it is a directory.
       if (codeOf(error) !== 'EEXIST' || !(await statIfExists(dir))?.isDirectory()) throw error;
