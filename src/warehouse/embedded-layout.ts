@@ -102,12 +102,16 @@ export async function dataLayout(dataDir: string, account: ServerAccount | undef
   const base = resolve(dataDir);
   const inPlace = cluster ? join(base, cluster) : base;
   const layout = (home: string): DataLayout => ({ home, pgdata: join(home, 'pgdata') });
-  await step(
+  // The link names the cluster's home (`cluster`) or its pgdata (the main cluster, whose home holds the others).
+  const link = cluster ? inPlace : join(base, 'pgdata');
+  const linked = await step(
     `cannot create the embedded PostgreSQL's data directory ${inPlace}`,
     `set DWS_EXPORTER_DATA_DIR to a directory you can write, ${USE_ANOTHER_SERVER}`,
     async () => {
       await makeDirectory(base);
+      const target = await linkTarget(link);
       if (!account) await makeDirectory(inPlace);
+      return target;
     },
   );
   if (!account) return layout(inPlace);
@@ -115,9 +119,6 @@ export async function dataLayout(dataDir: string, account: ServerAccount | undef
     `cannot prepare a data directory for the embedded PostgreSQL that the ${SERVER_USER} user can reach`,
     `set DWS_EXPORTER_DATA_DIR to a directory that user can reach, ${USE_ANOTHER_SERVER}`,
     async () => {
-      // The link names the cluster's home (`cluster`) or its pgdata (the main cluster, whose home holds the others).
-      const link = cluster ? inPlace : join(base, 'pgdata');
-      const linked = (await lstat(link).catch(() => undefined))?.isSymbolicLink() ? await readlink(link) : undefined;
       if (linked) return layout(cluster ? linked : dirname(linked));
       if (await reachableBy(dirname(base), account)) {
         await searchableDirs([base, inPlace], account);
@@ -130,5 +131,20 @@ export async function dataLayout(dataDir: string, account: ServerAccount | undef
       if (!existsSync(link)) await symlink(cluster ? home : join(home, 'pgdata'), link);
       return layout(home);
     },
+  );
+}
+
+/**
+ * Where `link` points, if it is a symbolic link (a relocation's, or the
+ * user's own); rejects if that target is gone, which would otherwise surface
+ * as a missing password file or log.
+ */
+async function linkTarget(link: string): Promise<string | undefined> {
+  if (!(await lstat(link).catch(() => undefined))?.isSymbolicLink()) return undefined;
+  const target = resolve(dirname(link), await readlink(link));
+  if (existsSync(target)) return target;
+  throw new EmbeddedPostgresError(
+    `the embedded PostgreSQL's data directory ${link} is a symbolic link to ${target}, which does not exist (removed?): ` +
+      `remove the link (rm ${link}) to start afresh with an empty database, or restore ${target}, ${USE_ANOTHER_SERVER}`,
   );
 }
