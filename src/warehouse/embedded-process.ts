@@ -73,9 +73,10 @@ export interface ServerStart {
   readonly args: readonly string[];
   readonly account: ServerAccount | undefined;
   readonly pgdata: string;
+  readonly port: number;
   /** The server's stdout and stderr, truncated at each start. */
   readonly logPath: string;
-  /** What to do if it does not start (one sentence). */
+  /** What to do if it does not start for a reason its log names (one sentence). */
   readonly remedy: string;
 }
 
@@ -121,7 +122,7 @@ export async function startServer(start: ServerStart): Promise<ServerProcess> {
       release();
       const serverLog = await readFile(start.logPath, 'utf8').catch(() => '');
       throw new EmbeddedPostgresError(
-        `the embedded PostgreSQL server (data in ${start.pgdata}) did not start: ${failure}; ${start.remedy} ` +
+        `the embedded PostgreSQL server (data in ${start.pgdata}) did not start: ${failure}; ${remedyFor(serverLog, start)} ` +
           `(server log: ${start.logPath})${lastLines(serverLog)}`,
       );
     }
@@ -137,6 +138,16 @@ export async function startServer(start: ServerStart): Promise<ServerProcess> {
       }
     },
   };
+}
+
+/** The causes a server log names that have a better remedy than "fix what the log says". */
+function remedyFor(serverLog: string, start: ServerStart): string {
+  const holder = /lock file "postmaster\.pid" already exists[\s\S]*?Is another \w+ \(PID (\d+)\)/.exec(serverLog);
+  if (holder) {
+    return `another PostgreSQL process (pid ${holder[1]}) holds this data directory: wait for it to end, or stop it (kill ${holder[1]}), then rerun`;
+  }
+  if (/could not bind|Address already in use/.test(serverLog)) return `free port ${start.port}, or ${start.remedy}`;
+  return start.remedy;
 }
 
 /** Fast shutdown (SIGINT) and its exit awaited; SIGKILL after `timeoutMs`. */

@@ -187,6 +187,7 @@ describe('startEmbeddedPostgres', () => {
     );
     expect(failure).toBeInstanceOf(EmbeddedPostgresError);
     expect(failure instanceof Error ? failure.message : '').toMatch(new RegExp(`did not start.*\\n(.|\\n)*${port}`));
+    expect(failure instanceof Error ? failure.message : '').toContain(`free port ${port}`);
     expect(existsSync(join(baseDir, 'pgdata', 'postmaster.pid'))).toBe(false);
   });
 });
