@@ -3,8 +3,9 @@
  * directory first ran the demo, so the dashboards and the report show recent
  * days, and a rerun sees exactly the same tasks (it writes nothing).
  */
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { makeDirectory } from '../core/make-directory.js';
 import { historyEndingAt, SimFleet } from '../simulator/index.js';
 
 /** In DWS_EXPORTER_DATA_DIR: `{"historyEndsAt": "<ISO instant>"}`. */
@@ -39,7 +40,7 @@ export async function demoHistoryEnd(dataDir: string, now: Date = new Date()): P
   } catch {
     // No demo ran here yet, or the file is unreadable: a new history, from now.
   }
-  await mkdir(dataDir, { recursive: true })
+  await makeDirectory(dataDir)
     .then(() => writeFile(path, `${JSON.stringify({ historyEndsAt: now.toISOString() })}\n`))
     // Not fatal: a demo without it still works, with a history ending now.
     .catch(() => undefined);

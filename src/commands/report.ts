@@ -5,12 +5,13 @@
  * file. Read-only: never migrates, never writes to the database.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { DateTime, IANAZone } from 'luxon';
 import type pg from 'pg';
 import { readEnv } from '../config/env.js';
 import { ConfigError, describeCause, UsageError } from '../core/errors.js';
+import { makeDirectory } from '../core/make-directory.js';
 import { EXPORTER_VERSION } from '../core/package-info.js';
 import { ExitCode, type ExitCodeValue } from '../core/exit-codes.js';
 import { renderHtmlReport } from '../report/html/page.js';
@@ -60,9 +61,12 @@ export async function writeHtmlReport(pool: pg.Pool, path: string, options: Part
 
 /** A temporary file beside the target, then rename: readers see the old page or the new one, never a part. */
 async function writeAtomically(target: string, content: string): Promise<void> {
+  if ((await stat(target).catch(() => undefined))?.isDirectory()) {
+    throw new ConfigError(`${target} is a directory: give a file name, e.g. ${join(target, 'fleet.html')}`, '--html');
+  }
   const temporary = join(dirname(target), `.${basename(target)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
   try {
-    await mkdir(dirname(target), { recursive: true });
+    await makeDirectory(dirname(target));
     await writeFile(temporary, content, { mode: 0o644 });
     await rename(temporary, target);
   } catch (error) {

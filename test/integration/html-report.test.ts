@@ -261,6 +261,26 @@ describe('report command failures', () => {
     expect(result.stdout).toBe('');
   });
 
+  it('exits 2 asking for a file name when --html names a directory, and leaves no temporary file', async () => {
+    const dir = join(workDir, 'reports-dir');
+    await mkdir(join(dir, 'inside'), { recursive: true });
+    const result = await runCli(['report', '--html', dir, '--until', UNTIL], { DATABASE_URL: db.url });
+    expect(result.code, describeResult(result)).toBe(ExitCode.USAGE_OR_CONFIG);
+    expect(result.stderr).toBe(`dws-task-exporter: CONFIG_INVALID: --html: ${dir} is a directory: give a file name, e.g. ${join(dir, 'fleet.html')}\n`);
+    expect(result.stdout).toBe('');
+    expect(await readdir(dir)).toEqual(['inside']);
+    expect((await readdir(workDir)).filter((name) => name.endsWith('.tmp'))).toEqual([]);
+  });
+
+  it.runIf(existsSync('/proc/self'))('exits 2 naming the directory when --html is under /proc (where a recursive mkdir never returns)', async () => {
+    const result = await runCli(['report', '--html', '/proc/dws-exporter-test/report.html', '--until', UNTIL], { DATABASE_URL: db.url });
+    expect(result.code, describeResult(result)).toBe(ExitCode.USAGE_OR_CONFIG);
+    expect(result.stderr).toMatch(
+      /^dws-task-exporter: CONFIG_INVALID: --html: cannot write the report to \/proc\/dws-exporter-test\/report\.html: ENOENT: \/proc exists but takes no new directories, mkdir '\/proc\/dws-exporter-test'$/m,
+    );
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
   it('replaces an existing report whole', async () => {
     const dir = join(workDir, 'replace');
     await mkdir(dir);
