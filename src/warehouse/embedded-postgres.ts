@@ -6,7 +6,7 @@
  * available. Where the binaries and data live: embedded-layout.ts.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, lstatSync } from 'node:fs';
 import { chown, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
@@ -37,9 +37,12 @@ export interface EmbeddedOptions {
   readonly cluster?: string;
 }
 
-/** Whether an export has created the embedded cluster in `dataDir` (or its `cluster`), following a relocation link. */
+/**
+ * Whether an embedded cluster was ever made in `dataDir` (or its `cluster`):
+ * its pgdata exists, or a link to it does (a dangling one is for the start to explain).
+ */
 export function embeddedClusterExists(dataDir: string, cluster?: string): boolean {
-  return existsSync(join(resolve(dataDir), cluster ?? '', 'pgdata', 'PG_VERSION'));
+  return lstatSync(join(resolve(dataDir), cluster ?? '', 'pgdata'), { throwIfNoEntry: false }) !== undefined;
 }
 
 export async function startEmbeddedPostgres(dataDir: string, options: EmbeddedOptions = {}): Promise<EmbeddedServer> {
