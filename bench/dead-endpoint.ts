@@ -46,7 +46,8 @@ try {
   const dead = kind === 'dns' ? 'https://dws.cn-nowhere-1.invalid' : `http://127.0.0.1:${await refusingPort()}`;
   const config = {
     projects: [
-      { projectId: 'p-dead', endpoint: dead, clusters: Array.from({ length: 60 }, (_, i) => `dead-${i}`) },
+      // Ids the config accepts: 32 hex characters, UUIDs.
+      { projectId: 'dead'.repeat(8), endpoint: dead, clusters: Array.from({ length: 60 }, (_, i) => `dead0000-0000-4000-8000-${String(i).padStart(12, '0')}`) },
       ...fleet.projectIds().map((projectId) => ({ projectId, endpoint: simulator.url, clusters: fleet.clustersOf(projectId).map((c) => c.id) })),
     ],
   };

@@ -4,6 +4,7 @@
  * value checks and the `--help` text are all derived from that declaration.
  */
 import { parseArgs } from 'node:util';
+import { closestKey } from '../config/key-suggestion.js';
 import { UsageError } from '../core/errors.js';
 
 interface OptionBase {
@@ -136,7 +137,10 @@ export function parseCommandLine<O extends OptionSpecs>(program: string, command
       allowPositionals: false,
     }).values as Record<string, string | boolean | undefined>;
   } catch (error) {
-    throw new UsageError(`${command.name}: ${(error as Error).message}\n\n${commandUsage(program, command)}`);
+    const unknown = /^Unknown option '--([^']+)'/.exec((error as Error).message)?.[1];
+    const suggestion = unknown === undefined ? null : closestKey(unknown, [...Object.keys(command.options), 'help']);
+    const hint = suggestion ? ` (did you mean --${suggestion}?)` : '';
+    throw new UsageError(`${command.name}: ${(error as Error).message}${hint}\n\n${commandUsage(program, command)}`);
   }
   if (raw.help === true) return { help: true };
   const values: Record<string, string | number | boolean | undefined> = {};

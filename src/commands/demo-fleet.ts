@@ -3,12 +3,11 @@
  * directory first ran the demo, so the dashboards and the report show recent
  * days, and a rerun sees exactly the same tasks (it writes nothing).
  */
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { SimFleet } from '../simulator/index.js';
+import { makeDirectory } from '../core/make-directory.js';
+import { historyEndingAt, SimFleet } from '../simulator/index.js';
 
-const HISTORY_DAYS = 730;
-const DAY_MS = 86_400_000;
 /** In DWS_EXPORTER_DATA_DIR: `{"historyEndsAt": "<ISO instant>"}`. */
 export const DEMO_FLEET_FILE = 'demo-fleet.json';
 
@@ -27,8 +26,7 @@ export function demoFleet(spec: DemoFleetSpec, historyEndsAt: Date): SimFleet {
     clustersPerProject: spec.clustersPerProject,
     minTasks: 0,
     maxTasks: spec.maxTasks,
-    startDate: new Date(historyEndsAt.getTime() - HISTORY_DAYS * DAY_MS).toISOString().slice(0, 10),
-    notAfterMs: historyEndsAt.getTime(),
+    ...historyEndingAt(historyEndsAt),
   });
 }
 
@@ -42,7 +40,7 @@ export async function demoHistoryEnd(dataDir: string, now: Date = new Date()): P
   } catch {
     // No demo ran here yet, or the file is unreadable: a new history, from now.
   }
-  await mkdir(dataDir, { recursive: true })
+  await makeDirectory(dataDir)
     .then(() => writeFile(path, `${JSON.stringify({ historyEndsAt: now.toISOString() })}\n`))
     // Not fatal: a demo without it still works, with a history ending now.
     .catch(() => undefined);

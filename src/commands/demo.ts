@@ -45,7 +45,8 @@ export async function demoCommand(options: DemoOptions, out: (line: string) => v
   if (options.keepOpen && options.databaseUrl !== undefined) {
     throw new UsageError("--keep-open keeps the demo's embedded PostgreSQL running; it does not apply to --database-url");
   }
-  const env = readEnv();
+  // Its simulator is on loopback in this process: proxy variables do not apply.
+  const env = readEnv(process.env, { ignoreProxy: true });
   // The demo's story is on stdout; keep the JSON log for warnings unless asked.
   const logger = createLogger(process.env.LOG_LEVEL ? env.logLevel : 'warn');
   if (options.databaseUrl === undefined && env.databaseUrl) {
@@ -93,10 +94,8 @@ async function exportSimulatedFleet(options: DemoOptions, { env, logger, target,
     const config = parseConfig(
       {
         endpoint: simulator.url,
-        projects: fleet.projectIds().map((projectId) => ({
-          projectId,
-          clusters: fleet.clustersOf(projectId).map((c) => c.id),
-        })),
+        // Listed, as a real setup would: dws.clusters then has the names the report and BI tools show.
+        projects: fleet.projectIds().map((projectId) => ({ projectId, clusters: 'all' })),
         concurrency: 8,
         pageSize: 100,
         // The simulator is on loopback: no shared gateway quota to protect.
@@ -107,8 +106,7 @@ async function exportSimulatedFleet(options: DemoOptions, { env, logger, target,
     const shutdown = installShutdown(config.shutdownGraceMs, logger);
     try {
       const report = await runExportSession({
-        // The simulator is on loopback in this process: never through a proxy.
-        env: { ...env, proxy: undefined },
+        env,
         config,
         credentials: DEMO_CREDENTIALS,
         migrate: true,
@@ -157,5 +155,5 @@ async function showWarehouse(database: Database, dataDir: string, out: (line: st
   }
   const report = await writeHtmlReport(database.pool, join(dataDir, 'demo-report.html'));
   out(`\nA picture of the fleet, the HTML report of the last 14 days: ${report}`);
-  out('(dws-task-exporter report --html FILE writes it for any warehouse.)\n');
+  out('(For your own warehouse: DATABASE_URL=… dws-task-exporter report --html FILE.)\n');
 }

@@ -7,6 +7,7 @@ import type { Credentials, ExporterEnv } from '../config/env.js';
 import type { ExporterConfig } from '../config/schema.js';
 import { runExport, type RunExportInput, type RunReport } from '../export/run-export.js';
 import { insecureEndpoints, planClusters } from '../plan/plan-clusters.js';
+import { nothingToExport } from '../plan/nothing-to-export.js';
 import { SINGLE_SHARD, selectShard, type ShardSpec } from '../plan/shard.js';
 import type { Logger } from '../core/logger.js';
 import { createAuthorizer } from '../source/auth/authorizer.js';
@@ -58,12 +59,15 @@ export async function runExportSession(input: ExportSessionInput): Promise<RunRe
       const authorizer = createAuthorizer(input.credentials, { onWarning: (message) => logger.warn(message), proxy: env.proxy });
       try {
         const dws = createDwsClient(http, authorizer, { endpoints: new EndpointBreaker({ logger }) });
-        const { clusters, inventory } = await planClusters(config, {
+        const plan = await planClusters(config, {
           client: dws,
           logger,
           signal: input.signal,
           lastKnownClusters: (projectId) => lastListedClusters(database.pool, projectId),
         });
+        const empty = input.signal.aborted ? null : nothingToExport(plan, 'config');
+        if (empty) throw empty;
+        const { clusters, inventory } = plan;
         const shard = input.shard ?? SINGLE_SHARD;
         // Each shard records (and exports) only its own clusters: shards never write the same rows.
         await recordClusters(database.pool, selectShard(inventory, shard));

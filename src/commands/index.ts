@@ -13,6 +13,27 @@ import { simulateCommand } from './simulate.js';
 const CONFIG = { kind: 'string', short: 'c', value: 'FILE', help: 'JSON config file', defaultHelp: '$DWS_EXPORTER_CONFIG' } as const;
 const SEED = { kind: 'int', value: 'N', help: 'fleet seed', default: 42, min: 0, max: 2 ** 31 - 1 } as const;
 
+/** The simulated fleet's size, as `demo` and `simulate` take it (defaults and limits differ). */
+function fleetOptions(defaults: { readonly projects: number; readonly clusters: number; readonly maxTasks: number }, scale: number) {
+  return {
+    projects: { kind: 'int', value: 'N', help: 'projects in the simulated fleet', default: defaults.projects, min: 1, max: 100 * scale },
+    'clusters-per-project': { kind: 'int', value: 'N', help: 'clusters per project', default: defaults.clusters, min: 1, max: 1000 * scale },
+    'max-tasks': { kind: 'int', value: 'N', help: 'most tasks per cluster', default: defaults.maxTasks, min: 0, max: 1_000_000 * scale },
+    seed: SEED,
+  } as const;
+}
+
+interface FleetValues {
+  readonly projects: number;
+  readonly 'clusters-per-project': number;
+  readonly 'max-tasks': number;
+  readonly seed: number;
+}
+
+function fleetOf(v: FleetValues): { projects: number; clustersPerProject: number; maxTasks: number; seed: number } {
+  return { projects: v.projects, clustersPerProject: v['clusters-per-project'], maxTasks: v['max-tasks'], seed: v.seed };
+}
+
 const run = defineCommand({
   name: 'run',
   summary: 'export the task history of every configured cluster into PostgreSQL',
@@ -100,10 +121,7 @@ const demo = defineCommand({
   name: 'demo',
   summary: "run the real export against the built-in DWS API simulator into the demo's own embedded PostgreSQL",
   options: {
-    projects: { kind: 'int', value: 'N', help: 'projects in the simulated fleet', default: 3, min: 1, max: 100 },
-    'clusters-per-project': { kind: 'int', value: 'N', help: 'clusters per project', default: 12, min: 1, max: 1000 },
-    'max-tasks': { kind: 'int', value: 'N', help: 'tasks per cluster, drawn from 0..N', default: 400, min: 0, max: 1_000_000 },
-    seed: SEED,
+    ...fleetOptions({ projects: 3, clusters: 12, maxTasks: 400 }, 1),
     'database-url': { kind: 'string', value: 'URL', help: 'write the simulated fleet to this PostgreSQL instead' },
     'keep-open': {
       kind: 'flag',
@@ -113,14 +131,7 @@ const demo = defineCommand({
   notes: 'Writes to its own embedded PostgreSQL in $DWS_EXPORTER_DATA_DIR/demo, never to DATABASE_URL.',
   run: (v, out) =>
     demoCommand(
-      {
-        projects: v.projects,
-        clustersPerProject: v['clusters-per-project'],
-        maxTasks: v['max-tasks'],
-        seed: v.seed,
-        databaseUrl: v['database-url'],
-        keepOpen: v['keep-open'],
-      },
+      { ...fleetOf(v), databaseUrl: v['database-url'], keepOpen: v['keep-open'] },
       out,
     ),
 });
@@ -131,11 +142,8 @@ const simulate = defineCommand({
   options: {
     host: { kind: 'string', value: 'H', help: 'listen address', default: '127.0.0.1' },
     port: { kind: 'int', value: 'N', help: 'port; 0 picks a free one', default: 8080, min: 0, max: 65535 },
-    projects: { kind: 'int', value: 'N', help: 'projects', default: 2, min: 1, max: 1000 },
-    'clusters-per-project': { kind: 'int', value: 'N', help: 'clusters per project', default: 10, min: 1, max: 100_000 },
+    ...fleetOptions({ projects: 2, clusters: 10, maxTasks: 500 }, 10),
     'min-tasks': { kind: 'int', value: 'N', help: 'fewest tasks per cluster', default: 0, min: 0, max: 10_000_000 },
-    'max-tasks': { kind: 'int', value: 'N', help: 'most tasks per cluster', default: 500, min: 0, max: 10_000_000 },
-    seed: SEED,
     'offset-mode': {
       kind: 'string',
       value: 'MODE',
@@ -150,13 +158,10 @@ const simulate = defineCommand({
   run: (v, out) =>
     simulateCommand(
       {
+        ...fleetOf(v),
         host: v.host,
         port: v.port,
-        projects: v.projects,
-        clustersPerProject: v['clusters-per-project'],
         minTasks: v['min-tasks'],
-        maxTasks: v['max-tasks'],
-        seed: v.seed,
         offsetMode: v['offset-mode'],
         pageCap: v['page-cap'],
         latencyMs: v['latency-ms'],

@@ -5,17 +5,19 @@
  * file. Read-only: never migrates, never writes to the database.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { DateTime, IANAZone } from 'luxon';
 import type pg from 'pg';
 import { readEnv } from '../config/env.js';
 import { ConfigError, describeCause, UsageError } from '../core/errors.js';
+import { makeDirectory } from '../core/make-directory.js';
 import { EXPORTER_VERSION } from '../core/package-info.js';
 import { ExitCode, type ExitCodeValue } from '../core/exit-codes.js';
 import { renderHtmlReport } from '../report/html/page.js';
 import { createLogger } from '../core/logger.js';
 import { openDatabase } from '../warehouse/database.js';
+import { embeddedClusterExists } from '../warehouse/embedded-postgres.js';
 import { REPORT_DAYS_MAX, REPORT_DEFAULTS, type ReportOptions } from '../warehouse/report-data/model.js';
 import { readReportData } from '../warehouse/report-data/read-report-data.js';
 import { resolveDatabaseTarget } from './database-target.js';
@@ -59,9 +61,12 @@ export async function writeHtmlReport(pool: pg.Pool, path: string, options: Part
 
 /** A temporary file beside the target, then rename: readers see the old page or the new one, never a part. */
 async function writeAtomically(target: string, content: string): Promise<void> {
+  if ((await stat(target).catch(() => undefined))?.isDirectory()) {
+    throw new ConfigError(`${target} is a directory: give a file name, e.g. ${join(target, 'fleet.html')}`, '--html');
+  }
   const temporary = join(dirname(target), `.${basename(target)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
   try {
-    await mkdir(dirname(target), { recursive: true });
+    await makeDirectory(dirname(target));
     await writeFile(temporary, content, { mode: 0o644 });
     await rename(temporary, target);
   } catch (error) {
@@ -74,6 +79,14 @@ export async function reportCommand(flags: ReportFlags, out: (line: string) => v
   const { htmlPath, ...options } = reportOptions(flags);
   const env = readEnv();
   const logger = createLogger(env.logLevel);
+  // Read-only: never create an empty embedded cluster just to find nothing in it.
+  if (!env.databaseUrl && !embeddedClusterExists(env.dataDir)) {
+    throw new ConfigError(
+      `no warehouse to read: DATABASE_URL is not set and nothing was exported to the embedded PostgreSQL in ${resolve(env.dataDir)} yet; ` +
+        `set DATABASE_URL to your warehouse (the demo writes its own report: ${join(resolve(env.dataDir), 'demo-report.html')})`,
+      'env',
+    );
+  }
   // The embedded server's URL carries its local password: not for stdout, which is the path only.
   const target = await resolveDatabaseTarget(env, logger, () => undefined);
   try {

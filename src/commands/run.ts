@@ -15,6 +15,7 @@ import { formatRunSummary } from '../report/summary.js';
 import {
   summaryFromError,
   summaryFromReport,
+  checkSummaryJsonPath,
   writeSummaryJson,
   type RunSummaryDocument,
   type SummaryContext,
@@ -22,6 +23,7 @@ import {
 import type { ClusterRef } from '../plan/cluster-ref.js';
 import { describeCredentials, resolveCredentials } from '../source/auth/resolve-credentials.js';
 import { announceOnStderr } from './database-target.js';
+import { RunLedgerError } from '../export/run-export.js';
 import { runExportSession } from './export-session.js';
 import { installShutdown, type Shutdown } from './shutdown.js';
 
@@ -75,6 +77,7 @@ export async function runCommand(options: RunCommandOptions, out: (line: string)
     // Checked before any work; a bad value is never pushed to.
     const target = pushTargetFromEnv(process.env, shard.index);
     const env = readEnv();
+    if (options.summaryJsonPath !== undefined) await checkSummaryJsonPath(options.summaryJsonPath);
     progress = createProgress(process.stderr, progressWanted(process.stderr));
     logger = createLogger(env.logLevel, progress.enabled ? progress.sink : undefined, progress.enabled ? { format: logFormatFor() } : {});
     pushTarget = target;
@@ -117,9 +120,15 @@ export async function runCommand(options: RunCommandOptions, out: (line: string)
     await publish(summaryFromReport(report, context()));
     return report.exitCode;
   } catch (error) {
-    await publish(summaryFromError(error, exitCodeForError(error), context()));
+    await publish(errorSummary(error, context()));
     throw error;
   } finally {
     shutdown?.dispose();
   }
+}
+
+/** A run that ended in an exception; one whose ledger failed after it was opened still names the run and its totals. */
+function errorSummary(error: unknown, context: SummaryContext): RunSummaryDocument {
+  const document = summaryFromError(error, exitCodeForError(error), context);
+  return error instanceof RunLedgerError ? { ...document, runId: error.runId, totals: error.totals } : document;
 }

@@ -5,7 +5,7 @@
  * src/core/logger.ts redaction) nor written to the database.
  */
 import { z } from 'zod';
-import { ConfigError } from '../core/errors.js';
+import { ConfigError, quoteBadValue } from '../core/errors.js';
 import { LOG_LEVELS, type LogLevel } from '../core/logger.js';
 
 const blankToUndefined = (value: unknown): unknown =>
@@ -21,12 +21,35 @@ function isProxyUrl(value: string): boolean {
     return false;
   }
 }
+
+/**
+ * Whether a URL's user:password decodes: a literal "%" not followed by two
+ * hex digits would make whoever decodes it (undici, the push) throw later,
+ * after the run's work. A URL that does not parse is left to other checks.
+ */
+export function userinfoDecodes(value: string | URL): boolean {
+  try {
+    const url = typeof value === 'string' ? new URL(value) : value;
+    decodeURIComponent(url.username);
+    decodeURIComponent(url.password);
+    return true;
+  } catch (error) {
+    return !(error instanceof URIError);
+  }
+}
+export const USERINFO_ADVICE = 'its user:password is not valid percent-encoding: write a literal "%" as %25 (and percent-encode other special characters); the value is not shown';
+
+// curl reads "proxy.example.com:3128" as http://: so do we.
+const withScheme = (value: unknown): unknown =>
+  typeof value === 'string' && value.trim() !== '' && !value.includes('://') ? `http://${value.trim()}` : value;
+
 const proxyUrl = z.preprocess(
-  blankToUndefined,
+  (value) => withScheme(blankToUndefined(value)),
   z
     .string()
     .trim()
     .refine(isProxyUrl, 'must be an http:// or https:// proxy URL such as http://proxy.example.com:3128 (with credentials: http://user:password@proxy.example.com:3128)')
+    .refine(userinfoDecodes, USERINFO_ADVICE)
     .optional(),
 );
 
@@ -52,7 +75,10 @@ const envSchema = z.object({
   // With config auth.iam: the IAM user's password.
   DWS_IAM_PASSWORD: optionalString,
   DWS_IAM_PASSWORD_FILE: optionalString,
-  LOG_LEVEL: z.preprocess(blankToUndefined, z.enum(LOG_LEVELS).default('info')),
+  LOG_LEVEL: z.preprocess(
+    blankToUndefined,
+    z.enum(LOG_LEVELS, { error: (issue) => `must be one of ${LOG_LEVELS.join(', ')}, ${quoteBadValue(String(issue.input))}` }).default('info'),
+  ),
   // Egress proxy, as curl and undici's EnvHttpProxyAgent read it: lower case wins.
   http_proxy: proxyUrl,
   HTTP_PROXY: proxyUrl,
@@ -127,8 +153,16 @@ export interface ExporterEnv {
 
 export const DEFAULT_DATA_DIR = '.dws-exporter';
 
-export function readEnv(env: NodeJS.ProcessEnv = process.env): ExporterEnv {
-  const parsed = envSchema.safeParse(env);
+const PROXY_VARIABLES = ['http_proxy', 'HTTP_PROXY', 'https_proxy', 'HTTPS_PROXY', 'no_proxy', 'NO_PROXY'] as const;
+
+/**
+ * The environment, validated. `ignoreProxy`: for commands that never use a
+ * proxy (the demo's simulator is on loopback), whose proxy variables must
+ * not stop them.
+ */
+export function readEnv(env: NodeJS.ProcessEnv = process.env, options: { readonly ignoreProxy?: boolean } = {}): ExporterEnv {
+  const source = options.ignoreProxy ? Object.fromEntries(Object.entries(env).filter(([key]) => !(PROXY_VARIABLES as readonly string[]).includes(key))) : env;
+  const parsed = envSchema.safeParse(source);
   if (!parsed.success) {
     const first = parsed.error.issues[0];
     throw new ConfigError(first?.message ?? 'invalid', `env ${first?.path.join('.') ?? ''}`);

@@ -18,7 +18,8 @@ export async function loadConfigFile(path: string): Promise<ExporterConfig> {
     const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : String(error);
     throw new ConfigError(`cannot read the config file (${reason})`, path);
   }
-  return parseConfigText(text, path);
+  // Editors on Windows (Notepad, PowerShell) may start the file with a byte order mark.
+  return parseConfigText(text.replace(/^\uFEFF/, ''), path);
 }
 
 /** A config file's text (JSON with comments) → the validated config; `source` names it in errors. */

@@ -262,6 +262,15 @@ export class EmbeddedPostgresError extends ExporterError {
   readonly code = 'EMBEDDED_PG_FAILED';
 }
 
+/**
+ * How a refused setting's value is quoted: a short word as it was written, to
+ * spot the typo; anything longer not at all, in case it is a secret pasted
+ * into the wrong variable.
+ */
+export function quoteBadValue(value: string): string {
+  return /^[\w.-]{1,16}$/.test(value.trim()) ? `not ${JSON.stringify(value)}` : 'the value given is not shown';
+}
+
 export function describeCause(cause: unknown): string {
   if (cause instanceof AggregateError && cause.errors.length > 0) {
     return cause.errors.map(describeCause).join('; ');

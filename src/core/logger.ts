@@ -5,7 +5,7 @@
  * headers or credentials in the first place.
  */
 import pino, { type Logger } from 'pino';
-import { ConfigError } from './errors.js';
+import { ConfigError, quoteBadValue } from './errors.js';
 
 export type { Logger };
 
@@ -57,7 +57,7 @@ export function logFormatFor(
   const forced = env.LOG_FORMAT?.trim().toLowerCase();
   if (forced === 'json' || forced === 'pretty') return forced;
   if (forced !== undefined && forced !== '') {
-    throw new ConfigError(`LOG_FORMAT must be "json" or "pretty" (or unset: pretty on a terminal, JSON otherwise), not ${JSON.stringify(env.LOG_FORMAT)}`, 'env');
+    throw new ConfigError(`LOG_FORMAT must be "json" or "pretty" (or unset: pretty on a terminal, JSON otherwise), ${quoteBadValue(env.LOG_FORMAT ?? '')}`, 'env');
   }
   return stream.isTTY === true ? 'pretty' : 'json';
 }

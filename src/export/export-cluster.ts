@@ -16,6 +16,7 @@ import { ClusterListing } from '../warehouse/cluster-listing.js';
 import { withDbRetry, type DbRetryPolicy } from '../warehouse/db-retry.js';
 import { recordNotStarted, type FinishedClusterRun } from '../warehouse/ledger.js';
 import type { RowCounts, TaskWriter } from '../warehouse/task-writer.js';
+import { takeSlot, type FetchSlot } from './fetch-slot.js';
 import { walkCluster, walkComplete, type ClusterWalk, type WalkContext } from './walk-cluster.js';
 
 export interface ClusterExportContext extends WalkContext {
@@ -26,9 +27,9 @@ export interface ClusterExportContext extends WalkContext {
   readonly ledger: ClusterLedger;
   readonly writer: TaskWriter;
   readonly sourceTimeZone: string;
-  /** The run's `concurrency` slots, held while a cluster is being fetched. */
+  /** The run's `concurrency` slots, held while a cluster is being fetched (not while its requests are held). */
   readonly fetchSlots: LimitFunction;
-  /** Clusters opened at once (ledger row written, stored tasks read): twice the fetch slots, so opening overlaps walks. */
+  /** Clusters opened (ledger row written, stored tasks read) while waiting for a fetch slot, so opening overlaps walks. */
   readonly openSlots: LimitFunction;
 }
 
@@ -53,13 +54,20 @@ const NO_ROWS: RowCounts = { inserted: 0, updated: 0, unchanged: 0 };
 
 export async function exportCluster(ctx: ClusterExportContext, cluster: ClusterRef): Promise<ClusterReport> {
   const started = performance.now();
-  const stats: RequestStats = { requests: 0, retries: 0 };
+  let slot: FetchSlot | null = null;
+  // While the endpoint breaker holds a request, the cluster's slot goes to others (fetch-slot.ts).
+  const stats: RequestStats = { requests: 0, retries: 0, whileHeld: (wait) => (slot ? slot.lend(wait) : wait()) };
   const rowContext = { projectId: cluster.projectId, clusterId: cluster.clusterId, sourceTimeZone: ctx.sourceTimeZone };
-  // Opened in the fetch slot; the cast keeps TypeScript from narrowing it to null here.
+  // Opened before the walk; the cast keeps TypeScript from narrowing it to null here.
   let listing = null as ClusterListing | null;
-  const stage = await fetchStage(ctx, cluster, (storedTasks) => {
+  const stage = await fetchStage(ctx, cluster, async (taken, storedTasks) => {
+    slot = taken;
     listing = new ClusterListing(ctx.writer, rowContext, storedTasks);
-    return walkCluster(ctx, cluster, stats, listing);
+    try {
+      return await walkCluster(ctx, cluster, stats, listing);
+    } finally {
+      slot = null;
+    }
   });
   if (stage.kind === 'not-started') return recordUnexported(ctx, cluster, stage.status, stage.error);
   if (stage.kind === 'ledger-failed') return ledgerFailure(cluster, stage.error, performance.now() - started);
@@ -97,13 +105,14 @@ export async function exportCluster(ctx: ClusterExportContext, cluster: ClusterR
 /**
  * Takes one of the run's fetch slots and walks the cluster, unless the run
  * is shutting down or the cluster's endpoint is not being called. While the
- * endpoint is open the cluster waits without a slot, so other endpoints'
- * clusters go on at full speed.
+ * endpoint is open the cluster waits without a slot (before it starts, and
+ * while its requests are held), so other endpoints' clusters go on at full
+ * speed.
  */
 async function fetchStage(
   ctx: ClusterExportContext,
   cluster: ClusterRef,
-  walk: (storedTasks: Iterable<StoredTask>) => Promise<ClusterWalk>,
+  walk: (slot: FetchSlot, storedTasks: Iterable<StoredTask>) => Promise<ClusterWalk>,
 ): Promise<FetchStage> {
   const notStarted = (): FetchStage | null => {
     if (!ctx.signal.aborted) return null;
@@ -114,24 +123,28 @@ async function fetchStage(
     const unreachable = await ctx.client.endpoints.clusterTurn(cluster.endpoint, ctx.signal);
     // Opened (ledger row, stored tasks) while other clusters still hold the
     // fetch slots, so that round trip overlaps their walks.
-    const stage = await ctx.openSlots(async (): Promise<FetchStage | 'wait'> => {
+    const opening = await takeSlot(ctx.openSlots);
+    let slot: FetchSlot | null = null;
+    try {
       const stopped = notStarted();
       if (stopped) return stopped;
       if (unreachable) return { kind: 'not-started', status: 'failed', error: clusterErrorFrom(unreachable) };
-      if (ctx.client.endpoints.isOpen(cluster.endpoint)) return 'wait';
+      if (ctx.client.endpoints.isOpen(cluster.endpoint)) continue;
       let storedTasks: Iterable<StoredTask>;
       try {
         storedTasks = await withDbRetry(ctx.dbRetry, () => ctx.ledger.open(cluster));
       } catch (error) {
         return { kind: 'ledger-failed', error };
       }
-      return ctx.fetchSlots(async (): Promise<FetchStage | 'wait'> => {
-        // The endpoint opened while this cluster waited for its slot: give the slot back.
-        if (ctx.client.endpoints.isOpen(cluster.endpoint)) return 'wait';
-        return notStarted() ?? { kind: 'walked', walk: await walk(storedTasks) };
-      });
-    });
-    if (stage !== 'wait') return stage;
+      slot = await takeSlot(ctx.fetchSlots);
+      opening.release();
+      // The endpoint opened while this cluster waited for its slot: give the slot back.
+      if (ctx.client.endpoints.isOpen(cluster.endpoint)) continue;
+      return notStarted() ?? { kind: 'walked', walk: await walk(slot, storedTasks) };
+    } finally {
+      opening.release();
+      slot?.release();
+    }
   }
 }
 

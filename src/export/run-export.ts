@@ -51,6 +51,22 @@ export interface RunReport {
   readonly exitCode: ExitCodeValue;
 }
 
+/**
+ * The ledger failed after the run was opened: still DB_ERROR, but it names
+ * the run and, once the run row was closed, its totals (the summary and the
+ * metrics then agree with dws.export_runs).
+ */
+export class RunLedgerError extends DbError {
+  constructor(
+    what: string,
+    cause: unknown,
+    readonly runId: number,
+    readonly totals: RunTotals | null,
+  ) {
+    super(what, cause);
+  }
+}
+
 export async function runExport(input: RunExportInput): Promise<RunReport> {
   const { config, client, pool, logger, clusters, signal } = input;
   const started = performance.now();
@@ -102,7 +118,8 @@ export async function runExport(input: RunExportInput): Promise<RunReport> {
       writer,
       ledger: new ClusterLedger(pool, runId),
       fetchSlots: pLimit(config.concurrency),
-      openSlots: pLimit(config.concurrency + Math.ceil(config.concurrency / 4)),
+      // Clusters opened ahead of a fetch slot: enough to hide the open round trip, few enough to keep memory flat.
+      openSlots: pLimit(Math.max(2, Math.ceil(config.concurrency / 4))),
       modeCache: new Map() as OffsetModeCache,
       sourceTimeZone: config.sourceTimeZone,
       walk: {
@@ -128,11 +145,11 @@ export async function runExport(input: RunExportInput): Promise<RunReport> {
     try {
       totals = await withDbRetry(dbRetry, () => finishRun(pool, runId, status, null));
     } catch (error) {
-      throw new DbError(`cannot close run ${runId} in the ledger`, error);
+      throw new RunLedgerError(`cannot close run ${runId} in the ledger`, error, runId, null);
     }
     const ledgerBroken = results.find((r) => r.ledgerError !== null);
     if (ledgerBroken) {
-      throw new DbError(`the ledger of run ${runId} is incomplete`, new Error(ledgerBroken.ledgerError ?? ''));
+      throw new RunLedgerError(`the ledger of run ${runId} is incomplete`, new Error(ledgerBroken.ledgerError ?? ''), runId, totals);
     }
     const endpoints = endpointReports(results, (endpoint) => client.endpoints.lastError(endpoint));
     for (const endpoint of endpoints.filter((e) => e.unreachable)) {

@@ -108,6 +108,7 @@ async function planProject(project: ProjectConfig, options: PlanOptions): Promis
       // The run itself never needs the list for explicit ids.
       return { project, listed: null, error: error as Error, fromInventory: false, ...selectClusters(project.clusters, null) };
     }
+    if (options.signal?.aborted) return interruptedPlan(project, options);
     options.logger?.error({ projectId: project.projectId, err: (error as Error).message }, 'cannot list the clusters of the project');
     const known = options.lastKnownClusters ? await options.lastKnownClusters(project.projectId) : [];
     if (known.length === 0) {
@@ -119,6 +120,17 @@ async function planProject(project: ProjectConfig, options: PlanOptions): Promis
     );
     return { project, listed: null, error: error as Error, fromInventory: true, ...selectClusters(project.clusters, known) };
   }
+}
+
+/**
+ * A shutdown cut the list short: not a failure to list. The run goes on to
+ * close as interrupted, with the clusters last seen (dws.clusters) planned
+ * and not started, or none.
+ */
+async function interruptedPlan(project: ProjectConfig, options: PlanOptions): Promise<ProjectPlan> {
+  options.logger?.warn({ projectId: project.projectId }, 'listing the clusters of the project was interrupted by the shutdown');
+  const known = options.lastKnownClusters ? await options.lastKnownClusters(project.projectId).catch(() => []) : [];
+  return { project, listed: null, error: null, fromInventory: true, ...selectClusters(project.clusters, known) };
 }
 
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);

@@ -4,7 +4,7 @@
  * the line written, the bar redrawn, so the two never interleave.
  */
 import type pino from 'pino';
-import { ConfigError } from '../core/errors.js';
+import { ConfigError, quoteBadValue } from '../core/errors.js';
 
 const PROGRESS_SETTINGS: readonly string[] = ['on', 'off', '1', '0', 'true', 'false'];
 
@@ -59,7 +59,7 @@ export function progressWanted(
   const setting = env.DWS_EXPORTER_PROGRESS?.trim().toLowerCase();
   if (setting !== undefined && setting !== '' && !PROGRESS_SETTINGS.includes(setting)) {
     throw new ConfigError(
-      `DWS_EXPORTER_PROGRESS must be one of ${PROGRESS_SETTINGS.join(', ')} (or unset: on at a terminal outside CI and pods), not ${JSON.stringify(env.DWS_EXPORTER_PROGRESS)}`,
+      `DWS_EXPORTER_PROGRESS must be one of ${PROGRESS_SETTINGS.join(', ')} (or unset: on at a terminal outside CI and pods), ${quoteBadValue(env.DWS_EXPORTER_PROGRESS ?? '')}`,
       'env',
     );
   }

@@ -6,6 +6,7 @@
  */
 import type { RequestOptions } from 'node:http';
 import { Pushgateway } from 'prom-client';
+import { USERINFO_ADVICE, userinfoDecodes } from '../config/env.js';
 import { ConfigError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { metricsRegistry, runMetrics, type MetricFamily, type RunMetricsInput } from './metrics.js';
@@ -34,6 +35,7 @@ export function pushTargetFromEnv(env: Readonly<Record<string, string | undefine
   if (!parsed || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') || parsed.hostname === '' || parsed.search || parsed.hash) {
     throw new ConfigError('must be an http(s) URL without query, such as http://pushgateway.monitoring.svc:9091', 'PUSHGATEWAY_URL');
   }
+  if (!userinfoDecodes(parsed)) throw new ConfigError(USERINFO_ADVICE, 'PUSHGATEWAY_URL');
   const job = env.PUSHGATEWAY_JOB?.trim() || DEFAULT_PUSH_JOB;
   // The Pushgateway reads the job from the URL path: a "/" would split it.
   if (job.includes('/') || /\p{Cc}/u.test(job)) {
@@ -43,17 +45,22 @@ export function pushTargetFromEnv(env: Readonly<Record<string, string | undefine
 }
 
 /** The gateway URL without user:password (sent as Basic auth instead) and without trailing slashes. */
-function gatewayBase(target: PushTarget): { readonly base: string; readonly auth: string | null } {
+function gatewayBase(target: PushTarget): string {
   const url = new URL(target.url);
-  const auth = url.username || url.password ? `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}` : null;
   url.username = '';
   url.password = '';
-  return { base: url.toString().replace(/\/+$/, ''), auth };
+  return url.toString().replace(/\/+$/, '');
 }
 
-/** {url}/metrics/job/{job}/shard/{index}, never with credentials: safe to log. */
+/** user:password for Basic auth, decoded; null when none. Throws URIError on bad encoding (refused at start). */
+function basicAuth(target: PushTarget): string | null {
+  const url = new URL(target.url);
+  return url.username || url.password ? `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}` : null;
+}
+
+/** {url}/metrics/job/{job}/shard/{index}, never with credentials: safe to log; never throws (nothing is decoded). */
 export function pushUrl(target: PushTarget): string {
-  return `${gatewayBase(target).base}/metrics/job/${encodeURIComponent(target.job)}/shard/${target.shardIndex}`;
+  return `${gatewayBase(target)}/metrics/job/${encodeURIComponent(target.job)}/shard/${target.shardIndex}`;
 }
 
 /** POSTs the metrics; resolves to a problem description instead of throwing. */
@@ -64,7 +71,8 @@ export async function pushMetrics(
 ): Promise<string | null> {
   try {
     const registry = metricsRegistry(families);
-    const { base, auth } = gatewayBase(target);
+    const base = gatewayBase(target);
+    const auth = basicAuth(target);
     const timeoutMs = options.timeoutMs ?? PUSH_TIMEOUT_MS;
     // Passed to http(s).request: idle and overall time bounds, and a one-off
     // connection, so nothing keeps the process alive after the push.
@@ -85,9 +93,15 @@ export async function pushMetrics(
   }
 }
 
-/** Builds and pushes; logs the outcome. */
+/** Builds and pushes; logs the outcome. Never throws: a push must not turn a finished run into an error. */
 export async function publishRunMetrics(target: PushTarget, input: RunMetricsInput, logger: Logger): Promise<boolean> {
-  const families = runMetrics(input);
+  let families: readonly MetricFamily[];
+  try {
+    families = runMetrics(input);
+  } catch (error) {
+    logger.error({ err: String(error) }, 'could not build the run metrics');
+    return false;
+  }
   const problem = await pushMetrics(target, families);
   const where = pushUrl(target);
   if (problem) {

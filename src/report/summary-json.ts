@@ -3,9 +3,11 @@
  * --output json), also when the run could not start (`status: "error"`).
  * Versioned by `schemaVersion`; fields are only ever added. Never contains credentials.
  */
-import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { ExporterError } from '../core/errors.js';
+import { ConfigError, ExporterError, describeCause } from '../core/errors.js';
+import { makeDirectory } from '../core/make-directory.js';
 import type { EndpointReport } from '../export/endpoint-report.js';
 import type { RunReport } from '../export/run-export.js';
 import type { ShardSpec } from '../plan/shard.js';
@@ -178,10 +180,29 @@ function header(context: SummaryContext, exitCode: number) {
   } as const;
 }
 
+/**
+ * Before any work: the document's directory can be made and written, so a
+ * wrapper waiting for the file does not find none after a good run.
+ */
+export async function checkSummaryJsonPath(path: string): Promise<void> {
+  try {
+    await makeDirectory(dirname(path));
+    await access(dirname(path), constants.W_OK);
+    if ((await stat(path).catch(() => null))?.isDirectory()) throw new Error(`${path} is a directory: give a file name`);
+  } catch (error) {
+    throw new ConfigError(`cannot write the summary there: ${describeCause(error)}`, `--summary-json ${path}`);
+  }
+}
+
 /** Writes the document atomically (temporary file, then rename), creating the directory if needed. */
 export async function writeSummaryJson(path: string, document: RunSummaryDocument): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
+  await makeDirectory(dirname(path));
   const temporary = `${path}.${process.pid}.tmp`;
-  await writeFile(temporary, `${JSON.stringify(document, null, 2)}\n`, { mode: 0o644 });
-  await rename(temporary, path);
+  try {
+    await writeFile(temporary, `${JSON.stringify(document, null, 2)}\n`, { mode: 0o644 });
+    await rename(temporary, path);
+  } catch (error) {
+    await rm(temporary, { force: true }).catch(() => undefined);
+    throw error;
+  }
 }

@@ -10,6 +10,17 @@ import type { SimCluster, SimTask } from './fleet-model.js';
 export type { ClusterFault, SimCluster, SimTask } from './fleet-model.js';
 export type { FleetSpec } from './fleet-generator.js';
 
+const HISTORY_DAYS = 730;
+const DAY_MS = 86_400_000;
+
+/** The dates that make a generated fleet's ~two years of history end at `end` (no task starts later). */
+export function historyEndingAt(end: Date): Pick<FleetSpec, 'startDate' | 'notAfterMs'> {
+  return {
+    startDate: new Date(end.getTime() - HISTORY_DAYS * DAY_MS).toISOString().slice(0, 10),
+    notAfterMs: end.getTime(),
+  };
+}
+
 export class SimFleet {
   private readonly byKey = new Map<string, SimCluster>();
   private readonly byProject = new Map<string, SimCluster[]>();

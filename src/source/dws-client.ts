@@ -34,10 +34,12 @@ export interface PageQuery {
   readonly type: string | null;
 }
 
-/** Per-cluster request accounting, filled in by the client. */
+/** Per-cluster request accounting, filled in by the client; and how the cluster waits for the endpoint breaker. */
 export interface RequestStats {
   requests: number;
   retries: number;
+  /** Wraps each wait for the endpoint breaker: the cluster gives up its fetch slot meanwhile (src/export/fetch-slot.ts). */
+  readonly whileHeld?: <T>(wait: () => Promise<T>) => Promise<T>;
 }
 
 export function tasksUrl(cluster: ClusterRef, query: PageQuery): URL {
@@ -86,8 +88,12 @@ const clusterListSchema = z.looseObject({
   clusters: z.array(listedClusterSchema, { error: (issue) => (issue.input === undefined ? 'missing "clusters"' : '"clusters" is not an array of clusters') }),
 });
 
-/** How often one request may be stopped by its endpoint opening and sent again after a probe. */
-const MAX_ROUNDS = 3;
+/**
+ * How often one request may be stopped by its endpoint opening and sent
+ * again after a probe. A request stopped as a failed probe is not counted:
+ * the breaker bounds those (PROBES_BEFORE_REFUSING).
+ */
+const MAX_STOPS = 3;
 
 /** A request stopped because its endpoint opened (internal to send()). */
 class EndpointStopped extends Error {
@@ -104,18 +110,21 @@ export function createDwsClient(http: HttpClient, authorizer: RequestAuthorizer,
    * Passes the endpoint breaker, then sends. A connection failure counts
    * against the endpoint once the request's retry failed the same way (a
    * stale keep-alive connection is cured by one retry) or when it is not
-   * retried; 502/503/504 after every retry counts too; any other answer
-   * proves the endpoint reachable. A request the opening endpoint stopped
-   * asks the breaker again: it is sent once more after a probe succeeded.
+   * retried; 502/503/504 after every retry counts too (a probe has one retry
+   * of its own, whatever failed); any other answer proves the endpoint
+   * reachable. A request the opening endpoint stopped asks the breaker
+   * again: it is sent once more after a probe succeeded.
    */
   async function send(url: URL, call: ApiCallContext, stats: RequestStats, signal?: AbortSignal): Promise<HttpResponse> {
-    for (let round = 1; ; round += 1) {
-      const permit = await endpoints.admit(url.origin, call, signal);
+    let stops = 0;
+    const admit = (): Promise<EndpointPermit> => endpoints.admit(url.origin, call, signal);
+    for (;;) {
+      const permit = stats.whileHeld && endpoints.holds(url.origin) ? await stats.whileHeld(admit) : await admit();
       try {
         return await sendAdmitted(url, call, stats, permit, signal);
       } catch (error) {
         if (!(error instanceof EndpointStopped)) throw error;
-        if (round >= MAX_ROUNDS) {
+        if (!permit.probe && ++stops >= MAX_STOPS) {
           throw new EndpointUnreachableError(permit.origin, endpoints.lastError(permit.origin) ?? 'unknown', call, { cause: error.cause });
         }
       }
@@ -132,14 +141,17 @@ export function createDwsClient(http: HttpClient, authorizer: RequestAuthorizer,
     const cluster = `${call.projectId}/${call.clusterId}`;
     const stop = linkSignals(permit.signal, signal);
     let reachable = false;
-    let failuresInARow = 0;
+    // In a row: connection failures, and those or gateway outages (for a probe).
+    let connectionFailures = 0;
+    let outages = 0;
     const onRetry = (event: RetryEvent): void => {
-      // Each retry is one more request on the wire: both are counted.
-      stats.requests += 1;
-      stats.retries += 1;
-      const connection = event.status === undefined && isConnectionFailure({ code: event.errorCode });
-      failuresInARow = connection ? failuresInARow + 1 : 0;
-      if (failuresInARow >= 2 || (connection && permit.probe)) endpoints.strike(permit, cluster, event.errorCode ?? 'network error');
+      const connection = event.status === undefined && isConnectionFailure(event.failure);
+      const outage = connection || GATEWAY_OUTAGE_STATUS.includes(event.status ?? 0);
+      connectionFailures = connection ? connectionFailures + 1 : 0;
+      outages = outage ? outages + 1 : 0;
+      if (connectionFailures >= 2 || (permit.probe && outages >= 2)) {
+        endpoints.strike(permit, cluster, event.status === undefined ? describeCause(event.failure) : `HTTP ${event.status}`);
+      }
     };
     try {
       const response = await sendAuthorised(url, call, stats, onRetry, stop.signal, signal);
@@ -179,13 +191,24 @@ export function createDwsClient(http: HttpClient, authorizer: RequestAuthorizer,
     signal?: AbortSignal,
   ): Promise<HttpResponse> {
     const { headers, lease } = await authorizer.authorize(url, call.projectId, signal);
-    const permit = await breaker.acquire(lease, call, signal);
+    const permit = await breaker.acquire(lease, call, signal, url.origin);
     let outcome: AuthOutcome = { kind: 'unknown' };
-    try {
+    const onFailedAttempt = (event: RetryEvent): void => {
+      // No HTTP answer says nothing about the credential: do not hold the other endpoints' requests for it.
+      if (event.status === undefined) breaker.unanswered(permit);
+      onRetry(event);
+    };
+    // Counted as each attempt leaves: a request stopped first, or a retry cancelled in its backoff, is not.
+    let attempts = 0;
+    const onSent = (): void => {
+      attempts += 1;
       stats.requests += 1;
+      if (attempts > 1) stats.retries += 1;
+    };
+    try {
       let response: HttpResponse;
       try {
-        response = await http.get(url, headers, onRetry, stop);
+        response = await http.get(url, headers, onFailedAttempt, stop, onSent);
       } catch (error) {
         throw new DwsNetworkError(call, error);
       }

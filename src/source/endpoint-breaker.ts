@@ -14,6 +14,12 @@ export const FAILING_CLUSTERS_TO_OPEN = 3;
 /** The pause before the first probe; each failed probe doubles it, up to MAX_PAUSE_MS. */
 export const FIRST_PAUSE_MS = 2_000;
 export const MAX_PAUSE_MS = 30_000;
+/**
+ * Failed probes in a row before the endpoint's clusters are refused: with
+ * pauses of 2, 4 and 8 s, an outage shorter than about 14 s costs nothing,
+ * and a dead endpoint is given up about 15 s after it opened.
+ */
+export const PROBES_BEFORE_REFUSING = 3;
 
 /** Statuses a gateway answers when the service behind it is down. */
 export const GATEWAY_OUTAGE_STATUS: readonly number[] = [502, 503, 504];
@@ -22,6 +28,7 @@ export interface BreakerOptions {
   readonly threshold?: number;
   readonly firstPauseMs?: number;
   readonly maxPauseMs?: number;
+  readonly probesBeforeRefusing?: number;
   readonly logger?: Logger;
 }
 
@@ -35,8 +42,8 @@ export interface EndpointPermit {
 
 interface EndpointState {
   phase: 'closed' | 'open' | 'half-open';
-  /** A probe failed since the last success: while open, requests are refused, not held. */
-  confirmed: boolean;
+  /** Probes failed since the last success: from probesBeforeRefusing on, requests are refused while open, not held. */
+  failedProbes: number;
   probing: boolean;
   /** Clusters with a counted failure since the last success. */
   readonly failing: Set<string>;
@@ -60,25 +67,28 @@ type Verdict = { readonly kind: 'go'; readonly probe: boolean } | { readonly kin
  *   at the connection level (it is held, not failed).
  * - open: requests in flight stop at once; requests and clusters wait for
  *   the probe (clusters outside the run's fetch slots, so other endpoints go
- *   on at full speed). Once a probe has failed, they are refused instead:
- *   EndpointUnreachableError, DWS_ENDPOINT_UNREACHABLE, the cluster is not called.
+ *   on at full speed). Once PROBES_BEFORE_REFUSING probes in a row have
+ *   failed, they are refused instead: EndpointUnreachableError,
+ *   DWS_ENDPOINT_UNREACHABLE, the cluster is not called.
  * - half-open (the pause is over): one request goes as the probe, the others
  *   wait for it. Any answer but 502/503/504 closes the endpoint; a counted
- *   failure opens it again, refusing, with the pause doubled.
+ *   failure opens it again with the pause doubled.
  */
 export class EndpointBreaker {
   private readonly states = new Map<string, EndpointState>();
   private readonly threshold: number;
   private readonly firstPauseMs: number;
   private readonly maxPauseMs: number;
+  private readonly probesBeforeRefusing: number;
 
   constructor(private readonly options: BreakerOptions = {}) {
     this.threshold = options.threshold ?? FAILING_CLUSTERS_TO_OPEN;
     this.firstPauseMs = options.firstPauseMs ?? FIRST_PAUSE_MS;
     this.maxPauseMs = options.maxPauseMs ?? MAX_PAUSE_MS;
+    this.probesBeforeRefusing = options.probesBeforeRefusing ?? PROBES_BEFORE_REFUSING;
   }
 
-  /** Lets a request go, holds it while the endpoint is open or probed, throws once a probe has failed. */
+  /** Lets a request go, holds it while the endpoint is open or probed, throws once it refuses. */
   async admit(endpoint: string, call: ApiCallContext, signal?: AbortSignal): Promise<EndpointPermit> {
     const origin = new URL(endpoint).origin;
     const state = this.stateOf(origin);
@@ -93,8 +103,8 @@ export class EndpointBreaker {
 
   /**
    * Before a cluster takes a fetch slot: waits while the endpoint is open
-   * or probed; the refusal once a probe has failed (the cluster is not
-   * called); null when it may go. Never throws: shutdown ends the wait.
+   * or probed; the refusal once it refuses (the cluster is not called);
+   * null when it may go. Never throws: shutdown ends the wait.
    */
   async clusterTurn(endpoint: string, signal: AbortSignal): Promise<EndpointUnreachableError | null> {
     const origin = new URL(endpoint).origin;
@@ -110,10 +120,10 @@ export class EndpointBreaker {
 
   /**
    * A failure counted against the endpoint: a connection failure that the
-   * request's retry did not cure, or 502/503/504 after every retry. A
-   * `decisive` one (a request out of retries at the connection level: no
-   * cluster has a connection of its own) and a probe's failure open the
-   * endpoint at once.
+   * request's retry did not cure, or 502/503/504 after every retry (a
+   * probe: after its one retry). A `decisive` one (a request out of retries
+   * at the connection level: no cluster has a connection of its own) and a
+   * probe's failure open the endpoint at once.
    */
   strike(permit: EndpointPermit, cluster: string, error: string, decisive = false): void {
     const state = this.stateOf(permit.origin);
@@ -125,11 +135,12 @@ export class EndpointBreaker {
     }
     state.lastError = error;
     if (permit.probe) {
-      this.open(permit.origin, state, true);
+      state.failedProbes += 1;
+      this.open(permit.origin, state);
       return;
     }
     state.failing.add(cluster);
-    if (state.phase === 'closed' && (decisive || state.failing.size >= this.threshold)) this.open(permit.origin, state, false);
+    if (state.phase === 'closed' && (decisive || state.failing.size >= this.threshold)) this.open(permit.origin, state);
   }
 
   /** Must be called once per permit: `reachable` when any answer but 502/503/504 came back. */
@@ -139,10 +150,18 @@ export class EndpointBreaker {
     if (reachable) {
       if (state.phase !== 'closed') this.options.logger?.warn({ endpoint: permit.origin }, 'endpoint reachable again: calling it again');
       if (state.timer) clearTimeout(state.timer);
-      Object.assign(state, { phase: 'closed', confirmed: false, pauseMs: this.firstPauseMs, nextClusterAt: 0, timer: null });
+      Object.assign(state, { phase: 'closed', failedProbes: 0, pauseMs: this.firstPauseMs, nextClusterAt: 0, timer: null });
       state.failing.clear();
     }
     wakeAll(state.waiters);
+  }
+
+  /** Whether a request would wait now (open, or its probe out): its cluster may lend its fetch slot meanwhile. */
+  holds(endpoint: string): boolean {
+    const state = this.states.get(new URL(endpoint).origin);
+    if (state === undefined || state.phase === 'closed') return false;
+    if (state.phase === 'open' && Date.now() < state.retryAt) return !this.refusing(state);
+    return state.probing;
   }
 
   /** Whether the endpoint is open now (its pause not over): a cluster should not start. */
@@ -161,7 +180,7 @@ export class EndpointBreaker {
     if (state.phase === 'open' && now >= state.retryAt) state.phase = 'half-open';
     if (state.phase === 'closed') return { kind: 'go', probe: false };
     if (state.phase === 'open') {
-      if (state.confirmed) return { kind: 'refused' };
+      if (this.refusing(state)) return { kind: 'refused' };
       return this.waitUntil(state, state.retryAt, now);
     }
     if (state.probing) return { kind: 'wait' };
@@ -186,21 +205,28 @@ export class EndpointBreaker {
     return { kind: 'wait' };
   }
 
+  private refusing(state: EndpointState): boolean {
+    return state.failedProbes >= this.probesBeforeRefusing;
+  }
+
   private refusal(origin: string, state: EndpointState, call: ApiCallContext | null): EndpointUnreachableError {
     return new EndpointUnreachableError(origin, state.lastError ?? 'unknown', call);
   }
 
-  private open(origin: string, state: EndpointState, confirmed: boolean): void {
+  private open(origin: string, state: EndpointState): void {
     const first = state.phase === 'closed';
     const pauseMs = first ? this.firstPauseMs : Math.min(state.pauseMs * 2, this.maxPauseMs);
-    Object.assign(state, { phase: 'open', confirmed, pauseMs, retryAt: Date.now() + pauseMs, nextClusterAt: 0 });
+    Object.assign(state, { phase: 'open', pauseMs, retryAt: Date.now() + pauseMs, nextClusterAt: 0 });
     state.failing.clear();
     wakeIn(state, pauseMs);
     const stopped = state.controller;
     state.controller = requestsController();
-    const fields = { endpoint: origin, lastError: state.lastError, probeInMs: pauseMs };
-    if (first) this.options.logger?.warn(fields, 'endpoint failing: its requests are held until a probe after a pause');
-    else if (confirmed) this.options.logger?.error(fields, 'endpoint still unreachable after a probe: its remaining clusters are not called');
+    const fields = { endpoint: origin, lastError: state.lastError, failedProbes: state.failedProbes, probeInMs: pauseMs };
+    const { logger } = this.options;
+    if (first) logger?.warn(fields, 'endpoint failing: its requests are held until a probe after a pause');
+    else if (state.failedProbes === this.probesBeforeRefusing) {
+      logger?.error(fields, `endpoint still unreachable after ${state.failedProbes} probes: its remaining clusters are not called`);
+    } else if (!this.refusing(state)) logger?.info(fields, 'endpoint still failing after a probe: its requests stay held until the next probe');
     stopped.abort(this.refusal(origin, state, null));
     wakeAll(state.waiters);
   }
@@ -210,7 +236,7 @@ export class EndpointBreaker {
     if (!state) {
       state = {
         phase: 'closed',
-        confirmed: false,
+        failedProbes: 0,
         probing: false,
         failing: new Set(),
         lastError: null,

@@ -52,27 +52,51 @@ export interface HttpResponse {
 }
 
 export interface HttpClient {
+  /**
+   * `onRetry`: a retry was decided (before its backoff). `onSent`: an
+   * attempt (the first or a retry) leaves with its signal not aborted: what
+   * api_requests counts; a retry cancelled in its backoff never gets here.
+   */
   get(
     url: URL,
     headers: Readonly<Record<string, string>>,
     onRetry: (event: RetryEvent) => void,
     signal?: AbortSignal,
+    onSent?: () => void,
   ): Promise<HttpResponse>;
   close(): Promise<void>;
 }
 
+/** Rides in undici's dispatch options from get() to the budget interceptor, retries included. */
+interface AttemptWatch {
+  readonly signal: AbortSignal | undefined;
+  readonly onSent: () => void;
+}
+type WatchedOptions = Dispatcher.DispatchOptions & { readonly attemptWatch: AttemptWatch };
+
+function isWatched(opts: Dispatcher.DispatchOptions): opts is WatchedOptions {
+  return 'attemptWatch' in opts;
+}
+
 /**
- * Delays each dispatch (each attempt) until the budget allows it. Windows of
- * 100 ms keep bursts small: 100/s means at most 10 in any 100 ms window.
+ * p-throttle's window for `perSecond`: the rate exactly (limit / interval),
+ * in bursts of at most a tenth of a second's budget: 100/s is 10 per 100 ms,
+ * 15/s one per 66.7 ms (a limit rounded per 100 ms would allow 20/s).
  */
+export function budgetWindow(perSecond: number): { readonly limit: number; readonly interval: number } {
+  const limit = Math.max(1, Math.floor(perSecond / 10));
+  return { limit, interval: (1000 * limit) / perSecond };
+}
+
+/** Delays each dispatch (each attempt) until the budget allows it; strict: no interval ever holds more than its limit. */
 function apiBudget(perSecond: number): Dispatcher.DispatcherComposeInterceptor {
-  const throttle =
-    perSecond >= 10
-      ? pThrottle({ limit: Math.round(perSecond / 10), interval: 100 })
-      : pThrottle({ limit: 1, interval: Math.ceil(1000 / perSecond) });
-  const gate = throttle(async () => undefined);
+  const gate = pThrottle({ ...budgetWindow(perSecond), strict: true })(async () => undefined);
   return (dispatch) => (opts, handler) => {
-    void gate().then(() => dispatch(opts, handler));
+    void gate().then(() => {
+      // After the budget's wait: a request stopped meanwhile is not sent (undici aborts it first).
+      if (isWatched(opts) && opts.attemptWatch.signal?.aborted !== true) opts.attemptWatch.onSent();
+      dispatch(opts, handler);
+    });
     return true;
   };
 }
@@ -93,11 +117,12 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
   );
   const inFlight = pLimit(options.maxInFlight);
   return {
-    get(url, headers, onRetry, signal) {
+    get(url, headers, onRetry, signal, onSent = () => undefined) {
       return inFlight(async () => {
         signal?.throwIfAborted();
         const requestOptions: Dispatcher.RequestOptions & {
           retryOptions: { retry: ReturnType<typeof makeRetryCallback> };
+          attemptWatch: AttemptWatch;
         } = {
           method: 'GET',
           path: `${url.pathname}${url.search}`,
@@ -105,7 +130,11 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
           headers: { accept: 'application/json', ...headers },
           signal,
           // Per request, so each cluster counts its own retries.
-          retryOptions: { retry: makeRetryCallback(options.retry, onRetry, Math.random, signal) },
+          retryOptions: {
+            // With the hint the final error would get: the breaker records it as the endpoint's last error.
+            retry: makeRetryCallback(options.retry, (event) => onRetry({ ...event, failure: withNetworkHint(event.failure, proxied) }), Math.random, signal),
+          },
+          attemptWatch: { signal, onSent },
         };
         try {
           const response = await dispatcher.request(requestOptions);

@@ -6,6 +6,7 @@
  * `Retry-After` honoured up to a cap), and a hook so each retry is counted.
  */
 import type { RetryHandler } from 'undici';
+import { isTunnelOutage } from './connection-failure.js';
 
 export const RETRYABLE_STATUS = [429, 500, 502, 503, 504] as const;
 
@@ -36,6 +37,8 @@ export interface RetryEvent {
   readonly status: number | undefined;
   readonly errorCode: string | undefined;
   readonly delayMs: number;
+  /** What failed, as undici reported it (the HTTP client adds its hint). */
+  readonly failure: Error;
 }
 
 /** Full jitter (AWS architecture blog): uniform in [0, min(max, min·2^(n-1))]. */
@@ -79,8 +82,10 @@ export function makeRetryCallback(
     const { statusCode, code, headers } = err as RetryableError;
     const statusRetryable =
       statusCode !== undefined && (RETRYABLE_STATUS as readonly number[]).includes(statusCode);
+    // A proxy answering CONNECT with 502/503/504 has no statusCode: the host behind it is down, like a refused connection.
     const codeRetryable =
-      statusCode === undefined && code !== undefined && (RETRYABLE_ERROR_CODES as readonly string[]).includes(code);
+      statusCode === undefined &&
+      ((code !== undefined && (RETRYABLE_ERROR_CODES as readonly string[]).includes(code)) || isTunnelOutage(err));
     if ((!statusRetryable && !codeRetryable) || state.counter > policy.maxRetries) {
       callback(err);
       return;
@@ -93,7 +98,13 @@ export function makeRetryCallback(
       return;
     }
     const delayMs = retryAfter ?? backoffDelay(policy, state.counter, random);
-    onRetry({ attempt: state.counter, status: statusCode, errorCode: code, delayMs });
+    onRetry({ attempt: state.counter, status: statusCode, errorCode: code, delayMs, failure: err });
+    // The hook may itself stop the request (its endpoint opened): that abort
+    // fired before the listener below existed, so look again.
+    if (signal?.aborted) {
+      callback(err);
+      return;
+    }
     const timer = setTimeout(() => {
       signal?.removeEventListener('abort', onAbort);
       callback(null);

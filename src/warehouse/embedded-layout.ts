@@ -8,10 +8,11 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, type Stats } from 'node:fs';
-import { chmod, lstat, mkdir, readlink, realpath, stat, symlink } from 'node:fs/promises';
+import { chmod, lstat, readlink, realpath, stat, symlink } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { EmbeddedPostgresError, describeCause } from '../core/errors.js';
+import { makeDirectory } from '../core/make-directory.js';
 
 /** Root only: data of a DWS_EXPORTER_DATA_DIR the `postgres` user cannot reach. */
 export const RELOCATED_DATA_ROOT = '/var/lib/dws-task-exporter';
@@ -84,7 +85,7 @@ function searchable(entry: Stats, account: ServerAccount): boolean {
 /** mkdir -p each, then give `account` search (not read) access, which a umask of 077 would deny. */
 export async function searchableDirs(dirs: readonly string[], account: ServerAccount): Promise<void> {
   for (const dir of dirs) {
-    await mkdir(dir, { recursive: true });
+    await makeDirectory(dir);
     const entry = await stat(dir);
     if (!searchable(entry, account)) await chmod(dir, entry.mode | 0o001);
   }
@@ -101,22 +102,23 @@ export async function dataLayout(dataDir: string, account: ServerAccount | undef
   const base = resolve(dataDir);
   const inPlace = cluster ? join(base, cluster) : base;
   const layout = (home: string): DataLayout => ({ home, pgdata: join(home, 'pgdata') });
-  await step(
-    `cannot create the embedded PostgreSQL's data directory ${base}`,
+  // The link names the cluster's home (`cluster`) or its pgdata (the main cluster, whose home holds the others).
+  const link = cluster ? inPlace : join(base, 'pgdata');
+  const linked = await step(
+    `cannot create the embedded PostgreSQL's data directory ${inPlace}`,
     `set DWS_EXPORTER_DATA_DIR to a directory you can write, ${USE_ANOTHER_SERVER}`,
-    () => mkdir(base, { recursive: true }),
+    async () => {
+      await makeDirectory(base);
+      const target = await linkTarget(link);
+      if (!account) await makeDirectory(inPlace);
+      return target;
+    },
   );
-  if (!account) {
-    await mkdir(inPlace, { recursive: true });
-    return layout(inPlace);
-  }
+  if (!account) return layout(inPlace);
   return step(
     `cannot prepare a data directory for the embedded PostgreSQL that the ${SERVER_USER} user can reach`,
     `set DWS_EXPORTER_DATA_DIR to a directory that user can reach, ${USE_ANOTHER_SERVER}`,
     async () => {
-      // The link names the cluster's home (`cluster`) or its pgdata (the main cluster, whose home holds the others).
-      const link = cluster ? inPlace : join(base, 'pgdata');
-      const linked = (await lstat(link).catch(() => undefined))?.isSymbolicLink() ? await readlink(link) : undefined;
       if (linked) return layout(cluster ? linked : dirname(linked));
       if (await reachableBy(dirname(base), account)) {
         await searchableDirs([base, inPlace], account);
@@ -129,5 +131,20 @@ export async function dataLayout(dataDir: string, account: ServerAccount | undef
       if (!existsSync(link)) await symlink(cluster ? home : join(home, 'pgdata'), link);
       return layout(home);
     },
+  );
+}
+
+/**
+ * Where `link` points, if it is a symbolic link (a relocation's, or the
+ * user's own); rejects if that target is gone, which would otherwise surface
+ * as a missing password file or log.
+ */
+async function linkTarget(link: string): Promise<string | undefined> {
+  if (!(await lstat(link).catch(() => undefined))?.isSymbolicLink()) return undefined;
+  const target = resolve(dirname(link), await readlink(link));
+  if (existsSync(target)) return target;
+  throw new EmbeddedPostgresError(
+    `the embedded PostgreSQL's data directory ${link} is a symbolic link to ${target}, which does not exist (removed?): ` +
+      `remove the link (rm ${link}) to start afresh with an empty database, or restore ${target}, ${USE_ANOTHER_SERVER}`,
   );
 }

@@ -6,12 +6,14 @@
  * available. Where the binaries and data live: embedded-layout.ts.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { chown, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { existsSync, lstatSync } from 'node:fs';
+import { chown, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { makeDirectory } from '../core/make-directory.js';
 import { serverBinaries } from './embedded-binaries.js';
 import { dataLayout, serverAccount, step, type ServerAccount } from './embedded-layout.js';
+import { awaitDataDirectory } from './embedded-lock.js';
 import { runToCompletion, startServer } from './embedded-process.js';
 
 export { RELOCATED_DATA_ROOT } from './embedded-layout.js';
@@ -35,6 +37,14 @@ export interface EmbeddedOptions {
   readonly cluster?: string;
 }
 
+/**
+ * Whether an embedded cluster was ever made in `dataDir` (or its `cluster`):
+ * its pgdata exists, or a link to it does (a dangling one is for the start to explain).
+ */
+export function embeddedClusterExists(dataDir: string, cluster?: string): boolean {
+  return lstatSync(join(resolve(dataDir), cluster ?? '', 'pgdata'), { throwIfNoEntry: false }) !== undefined;
+}
+
 export async function startEmbeddedPostgres(dataDir: string, options: EmbeddedOptions = {}): Promise<EmbeddedServer> {
   const account = await serverAccount();
   const binaries = await serverBinaries(account);
@@ -43,7 +53,7 @@ export async function startEmbeddedPostgres(dataDir: string, options: EmbeddedOp
   const password = await step(`cannot read or create the embedded PostgreSQL's password file ${passwordFile}`, REMEDY, () =>
     readOrCreatePassword(passwordFile),
   );
-  await stopOrphan(pgdata);
+  await awaitDataDirectory(pgdata, REMEDY);
   if (!existsSync(join(pgdata, 'PG_VERSION'))) await initialise(binaries.initdb, { home, pgdata, password, account });
   const port = options.port ?? (await step('cannot find a free port on 127.0.0.1 for the embedded PostgreSQL', REMEDY, freePort));
   const server = await step(`cannot start the embedded PostgreSQL server (data in ${pgdata})`, REMEDY, () =>
@@ -53,8 +63,9 @@ export async function startEmbeddedPostgres(dataDir: string, options: EmbeddedOp
       args: ['-D', pgdata, '-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
       account,
       pgdata,
+      port,
       logPath: join(home, 'postgres.log'),
-      remedy: `free port ${port} or fix what the log says, or ${REMEDY}`,
+      remedy: `fix what the log says, or ${REMEDY}`,
     }),
   );
   // Signalled synchronously: enough inside an `exit` handler.
@@ -84,7 +95,7 @@ async function initialise(initdb: string, cluster: NewCluster): Promise<void> {
   const { home, pgdata, password, account } = cluster;
   const passwordFile = join(home, '.initdb-password');
   await step(`cannot create the embedded PostgreSQL's data directory ${pgdata}`, REMEDY, async () => {
-    await mkdir(pgdata, { recursive: true, mode: 0o700 });
+    await makeDirectory(pgdata, 0o700);
     await writeFile(passwordFile, `${password}\n`, { mode: 0o600 });
     if (account) {
       await chown(pgdata, account.uid, account.gid);
@@ -109,32 +120,6 @@ async function readOrCreatePassword(path: string): Promise<string> {
   const password = randomBytes(18).toString('base64url');
   await writeFile(path, `${password}\n`, { mode: 0o600 });
   return password;
-}
-
-/**
- * A server left behind by a killed exporter (SIGKILL gives it no chance to
- * stop its child) would hold the data directory forever: stop it first.
- */
-async function stopOrphan(pgdata: string): Promise<void> {
-  const pid = Number((await readFile(join(pgdata, 'postmaster.pid'), 'utf8').catch(() => '')).split('\n')[0]);
-  if (!Number.isInteger(pid) || pid <= 0 || !isAlive(pid)) return;
-  try {
-    process.kill(pid, 'SIGINT');
-  } catch {
-    return; // gone meanwhile, or not ours to stop: the start then says what holds the directory
-  }
-  for (let waited = 0; waited < 15_000 && isAlive(pid); waited += 100) {
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 function freePort(): Promise<number> {

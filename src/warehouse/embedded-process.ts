@@ -9,9 +9,12 @@ import { open, readFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { EmbeddedPostgresError, describeCause } from '../core/errors.js';
 import type { ServerAccount } from './embedded-layout.js';
+import { exitingOnSignal, stopOnSignal } from './embedded-signals.js';
 
 const READY_TIMEOUT_MS = 120_000;
 const STOP_TIMEOUT_MS = 60_000;
+/** On SIGINT/SIGTERM: how long initdb or the server may take to stop before it is killed (below the config's 20 s grace). */
+const SIGNAL_STOP_MS = 10_000;
 const LOG_LINES_SHOWN = 12;
 
 /** English messages whatever the user's locale: they end up in our errors. */
@@ -34,6 +37,9 @@ export function runToCompletion(
   return new Promise((resolve, reject) => {
     let output = '';
     const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], env: childEnv(), ...runAs(account) });
+    const closed = new Promise<void>((resolveClosed) => child.once('close', () => resolveClosed()));
+    // initdb stops at its next step and removes what it made: the rerun starts afresh.
+    const release = stopOnSignal(() => stopChild(child, closed, SIGNAL_STOP_MS));
     const collect = (chunk: Buffer): void => {
       output = (output + chunk.toString('utf8')).slice(-8192);
     };
@@ -42,9 +48,13 @@ export function runToCompletion(
       stream.on('error', () => undefined);
     }
     child.once('error', (error) => {
+      release();
       reject(new EmbeddedPostgresError(`${what}: cannot run ${command} (${describeCause(error)}): ${remedy}`, { cause: error }));
     });
     child.once('close', (code, signal) => {
+      release();
+      // Stopped for a signal: this process is exiting with its code, not with this failure.
+      if (exitingOnSignal()) return;
       if (code === 0) resolve();
       else reject(new EmbeddedPostgresError(`${what}: ${command} ${signal ? `was killed by ${signal}` : `exited with code ${String(code)}`}: ${remedy}${lastLines(output)}`));
     });
@@ -63,9 +73,10 @@ export interface ServerStart {
   readonly args: readonly string[];
   readonly account: ServerAccount | undefined;
   readonly pgdata: string;
+  readonly port: number;
   /** The server's stdout and stderr, truncated at each start. */
   readonly logPath: string;
-  /** What to do if it does not start (one sentence). */
+  /** What to do if it does not start for a reason its log names (one sentence). */
   readonly remedy: string;
 }
 
@@ -98,6 +109,7 @@ export async function startServer(start: ServerStart): Promise<ServerProcess> {
     });
   });
   child.unref();
+  const release = stopOnSignal(() => stopChild(child, stopped, SIGNAL_STOP_MS));
   const deadline = Date.now() + READY_TIMEOUT_MS;
   while (!(await isReady(start.pgdata, child.pid))) {
     if (failure === undefined && Date.now() > deadline) {
@@ -105,9 +117,12 @@ export async function startServer(start: ServerStart): Promise<ServerProcess> {
       child.kill('SIGKILL');
     }
     if (failure !== undefined) {
+      // Stopped for a signal: this process is about to exit with its code; the failure is not news.
+      if (exitingOnSignal()) await new Promise<never>(() => undefined);
+      release();
       const serverLog = await readFile(start.logPath, 'utf8').catch(() => '');
       throw new EmbeddedPostgresError(
-        `the embedded PostgreSQL server (data in ${start.pgdata}) did not start: ${failure}; ${start.remedy} ` +
+        `the embedded PostgreSQL server (data in ${start.pgdata}) did not start: ${failure}; ${remedyFor(serverLog, start)} ` +
           `(server log: ${start.logPath})${lastLines(serverLog)}`,
       );
     }
@@ -116,17 +131,36 @@ export async function startServer(start: ServerStart): Promise<ServerProcess> {
   return {
     signalStop: () => void child.kill('SIGINT'),
     stop: async () => {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      // Waiting for its exit must keep Node running; the timer must not once it has exited.
-      child.ref();
-      child.kill('SIGINT');
-      const timeout = sleep(STOP_TIMEOUT_MS, 'timeout' as const, { ref: false });
-      if ((await Promise.race([stopped, timeout])) === 'timeout') {
-        child.kill('SIGKILL');
-        await stopped;
+      try {
+        await stopChild(child, stopped, STOP_TIMEOUT_MS);
+      } finally {
+        release();
       }
     },
   };
+}
+
+/** The causes a server log names that have a better remedy than "fix what the log says". */
+function remedyFor(serverLog: string, start: ServerStart): string {
+  const holder = /lock file "postmaster\.pid" already exists[\s\S]*?Is another \w+ \(PID (\d+)\)/.exec(serverLog);
+  if (holder) {
+    return `another PostgreSQL process (pid ${holder[1]}) holds this data directory: wait for it to end, or stop it (kill ${holder[1]}), then rerun`;
+  }
+  if (/could not bind|Address already in use/.test(serverLog)) return `free port ${start.port}, or ${start.remedy}`;
+  return start.remedy;
+}
+
+/** Fast shutdown (SIGINT) and its exit awaited; SIGKILL after `timeoutMs`. */
+async function stopChild(child: ChildProcess, exited: Promise<void>, timeoutMs: number): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  // Waiting for its exit must keep Node running; the timer must not once it has exited.
+  child.ref();
+  child.kill('SIGINT');
+  const timeout = sleep(timeoutMs, 'timeout' as const, { ref: false });
+  if ((await Promise.race([exited, timeout])) === 'timeout') {
+    child.kill('SIGKILL');
+    await exited;
+  }
 }
 
 /** Line 1 of postmaster.pid is the postmaster's pid, line 8 its status (PostgreSQL's pidfile.h). */

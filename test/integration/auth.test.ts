@@ -6,7 +6,9 @@
  * cluster; rotating credentials must keep a run going; and no secret may
  * appear in any output or table.
  */
+import { once } from 'node:events';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer as createNetServer, type AddressInfo, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -26,9 +28,13 @@ import {
   startSimulator,
   type Simulator,
 } from '../../src/simulator/index.js';
-import { cliLauncher } from '../support/cli.js';
+import { createAuthorizer } from '../../src/source/auth/authorizer.js';
+import { createDwsClient } from '../../src/source/dws-client.js';
+import { createHttpClient } from '../../src/source/http-client.js';
+import { cliLauncher, waitFor } from '../support/cli.js';
 import { createTestDatabase, dumpDwsSchema, type TestDatabase } from '../support/database.js';
-import { fleetTasks, storedTasks } from '../support/exporter.js';
+import { TEST_TOKEN, fleetTasks, storedTasks } from '../support/exporter.js';
+import { clusterId } from '../support/ids.js';
 
 const AK = 'AUTHTESTACCESSKEY001';
 const SK = 'sk-9f1c-auth-test-secret-never-print';
@@ -308,5 +314,44 @@ describe('no secret appears in stdout, stderr (trace logs) or any dws table', ()
     const auth = { iam: { domainName: 'acme', userName: 'exporter', endpoint: iam.url } };
     await check({ DWS_IAM_PASSWORD: 'wrong-cli-pw-never-print' }, auth, identities, ['wrong-cli-pw-never-print'], /Exit code 6\./);
     await check({ DWS_IAM_PASSWORD_FILE: await writeTemp(PASSWORD) }, auth, identities, [PASSWORD], /Exit code 0\./);
+  });
+});
+
+describe('the credential probe and a black-holed endpoint', () => {
+  it('a first request whose attempts get no answer gives up the probe at once: another endpoint goes on before its retries are spent', async () => {
+    // Accepts TCP and never answers the TLS handshake: every attempt ends in a connect timeout.
+    const sockets = new Set<Socket>();
+    const silent = createNetServer((socket) => {
+      sockets.add(socket);
+      socket.on('error', () => undefined);
+    });
+    silent.listen(0, '127.0.0.1');
+    await once(silent, 'listening');
+    closers.push(async () => {
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => silent.close(() => resolve()));
+    });
+    const fleet = SimFleet.generate({ seed: 37, projects: 1, clustersPerProject: 1, minTasks: 3, maxTasks: 9 });
+    const simulator = track(await startSimulator({ fleet, auth: { token: TEST_TOKEN } }));
+    const maxRetries = 4;
+    const http = createHttpClient({ connections: 2, timeoutMs: 500, maxRequestsPerSecond: 1000, maxInFlight: 8, retry: { maxRetries, minDelayMs: 5, maxDelayMs: 20 } });
+    const authorizer = createAuthorizer({ kind: 'token', token: TEST_TOKEN });
+    closers.push(() => http.close(), () => authorizer.close());
+    const client = createDwsClient(http, authorizer);
+    const query = { offset: 0, limit: 100, orderBy: null, logicalClusterName: null, type: null };
+    const [healthy] = fleet.clusters;
+    if (!healthy) throw new Error('fixture too small');
+
+    // The black-holed endpoint's request goes first: it takes the credential's probe.
+    const dead = { endpoint: `https://127.0.0.1:${(silent.address() as AddressInfo).port}`, projectId: healthy.projectId, clusterId: clusterId('black-holed') };
+    const stopDead = new AbortController();
+    const deadRequest = client.listTasksPage(dead, query, { requests: 0, retries: 0 }, stopDead.signal).catch((error: unknown) => error);
+    await waitFor('the black-holed endpoint to be called', async () => sockets.size > 0);
+    const page = await client.listTasksPage({ endpoint: simulator.url, projectId: healthy.projectId, clusterId: healthy.id }, query, { requests: 0, retries: 0 });
+    expect(page.tasks).toHaveLength(healthy.tasks.length);
+    // Before the fix the healthy request waited for all maxRetries + 1 attempts.
+    expect(sockets.size).toBeLessThan(maxRetries + 1);
+    stopDead.abort('done');
+    expect(await deadRequest).toBeDefined();
   });
 });

@@ -6,6 +6,7 @@
  */
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type pg from 'pg';
@@ -535,6 +536,19 @@ describe('run against the simulator', () => {
 });
 
 describe('simulate', () => {
+  it('on a port already in use says so and how to pick another, exit 2 (not an internal error)', async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = String((taken.address() as AddressInfo).port);
+      const result = await runCli(['simulate', '--port', port]);
+      expect(result.code, describeResult(result)).toBe(ExitCode.USAGE_OR_CONFIG);
+      expect(result.stderr).toContain(`USAGE: port ${port} on 127.0.0.1 is in use: pass another --port, or --port 0 for a free one`);
+    } finally {
+      taken.close();
+    }
+  });
+
   interface PrintedConfig {
     readonly endpoint: string;
     readonly projects: readonly { readonly projectId: string; readonly clusters: readonly string[] }[];

@@ -65,13 +65,18 @@ describe('demo', () => {
   });
 
   it('with --database-url URL writes there and names it, password masked', async () => {
-    const result = await runCli([...DEMO_ARGS, '--database-url', urlWithPassword]);
+    // Its report and fleet anchor go to a data directory of its own, never the checkout's .dws-exporter.
+    const dataDir = await mkdtemp(join(tmpdir(), 'dws-exporter-demo-url-'));
+    const result = await runCli([...DEMO_ARGS, '--database-url', urlWithPassword], { DWS_EXPORTER_DATA_DIR: dataDir }).finally(() =>
+      rm(dataDir, { recursive: true, force: true }),
+    );
     expect(result.code, describeResult(result)).toBe(ExitCode.OK);
     expect(result.stdout).toContain(`Writing to ${redactUrl(urlWithPassword)} (--database-url).`);
     expect(redactUrl(urlWithPassword)).toContain(':***@');
     expect(result.stdout + result.stderr).not.toContain(password);
-    const clusters = await db.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM dws.clusters');
-    expect(clusters.rows).toEqual([{ n: 2 }]);
+    // Listed like a real fleet: names, not bare ids, for the report and BI tools.
+    const clusters = await db.pool.query<{ n: number; named: number }>('SELECT count(*)::int AS n, count(cluster_name)::int AS named FROM dws.clusters');
+    expect(clusters.rows).toEqual([{ n: 2, named: 2 }]);
   });
 
   it('--keep-open keeps the embedded server after the summary, prints psql and a URL, and stops on Ctrl-C (exit 0)', async () => {

@@ -15,6 +15,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { discoverCommand } from '../../src/commands/discover.js';
 import type { ConfigInput } from '../../src/config/schema.js';
 import { matchesPattern, selectClusters } from '../../src/plan/discover-clusters.js';
+import { ConfigError } from '../../src/core/errors.js';
 import { ExitCode, exitCodeForError } from '../../src/core/exit-codes.js';
 import { SimFleet, startSimulator, type SimCluster, type Simulator } from '../../src/simulator/index.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
@@ -232,6 +233,23 @@ async function listBreakingProxy(target: string): Promise<string> {
   }));
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }
+
+describe('a selection that matches no cluster', () => {
+  it('is refused before any export (exit 2), naming the project and the include that matched nothing', async () => {
+    const { north, west } = fleets();
+    const [northSim, westSim] = [await newSim(north), await newSim(west)];
+    const db = await newDb();
+    const config = threeProjects(northSim, westSim, north, west, { include: ['dws-prod-*'] });
+    const error = await exportOnce(db.url, config, { kind: 'token', token: TEST_TOKEN }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ConfigError);
+    expect(exitCodeForError(error)).toBe(ExitCode.USAGE_OR_CONFIG);
+    expect((error as ConfigError).message).toMatch(
+      new RegExp(`^config: nothing to export: project ${north.projectIds()[0] ?? ''}: "include" \\["dws-prod-\\*"\\] matches no cluster; `),
+    );
+    const runs = await db.pool.query('SELECT count(*)::int AS n FROM dws.export_runs');
+    expect(runs.rows).toEqual([{ n: 0 }]);
+  });
+});
 
 describe('when a cluster list cannot be read', () => {
   it('the run exports the clusters the project had when last listed', async () => {

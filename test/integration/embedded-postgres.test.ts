@@ -93,6 +93,13 @@ describe('from a clone in a fresh 0700 directory, as the user the tests run as',
     expect(result.stderr).toMatch(/^dws-task-exporter: EMBEDDED_PG_FAILED: .*a-file.*DWS_EXPORTER_DATA_DIR/);
   });
 
+  it.runIf(existsSync('/proc/self'))('a data directory under /proc (where a recursive mkdir never returns) fails at once with EMBEDDED_PG_FAILED naming it', async () => {
+    const result = await cli(clone, ['migrate'], { DWS_EXPORTER_DATA_DIR: '/proc/dws-exporter-test' });
+    expect(result.code, describeResult(result)).toBe(ExitCode.DATABASE);
+    expect(result.stderr.trim().split('\n'), describeResult(result)).toHaveLength(1);
+    expect(result.stderr).toMatch(/^dws-task-exporter: EMBEDDED_PG_FAILED: cannot create the embedded PostgreSQL's data directory \/proc\/dws-exporter-test .*DWS_EXPORTER_DATA_DIR/);
+  });
+
   it("npm test's embedded fallback (no TEST_DATABASE_URL, no container runtime) gives a test file its database", async () => {
     await writeFile(
       join(clone.root, 'test', 'fallback-probe.test.ts'),
@@ -180,6 +187,7 @@ describe('startEmbeddedPostgres', () => {
     );
     expect(failure).toBeInstanceOf(EmbeddedPostgresError);
     expect(failure instanceof Error ? failure.message : '').toMatch(new RegExp(`did not start.*\\n(.|\\n)*${port}`));
+    expect(failure instanceof Error ? failure.message : '').toContain(`free port ${port}`);
     expect(existsSync(join(baseDir, 'pgdata', 'postmaster.pid'))).toBe(false);
   });
 });

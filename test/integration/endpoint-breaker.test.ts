@@ -13,7 +13,13 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ConfigInput } from '../../src/config/schema.js';
 import type { RunReport } from '../../src/export/run-export.js';
+import { EndpointUnreachableError } from '../../src/core/errors.js';
+import type { ClusterRef } from '../../src/plan/cluster-ref.js';
 import { formatRunSummary } from '../../src/report/summary.js';
+import { createAuthorizer } from '../../src/source/auth/authorizer.js';
+import { createDwsClient, type DwsClient } from '../../src/source/dws-client.js';
+import { EndpointBreaker, PROBES_BEFORE_REFUSING } from '../../src/source/endpoint-breaker.js';
+import { createHttpClient } from '../../src/source/http-client.js';
 import { SimFleet, startSimulator, type Simulator } from '../../src/simulator/index.js';
 import { once as memo } from '../support/cli.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
@@ -152,8 +158,8 @@ describe('dead endpoints next to a healthy one, with default settings', () => {
     const refused = new URL(endpoints.refused);
     // At most `concurrency` (8) clusters of an endpoint are in flight when it
     // opens: two attempts each, the two clusters counted first may have
-    // retried up to 5 times, then one probe per pause (2, 4, 8 s …).
-    const bound = 8 * 2 + 2 * 3 + 4;
+    // retried up to 5 times, then PROBES_BEFORE_REFUSING probes of two attempts.
+    const bound = 8 * 2 + 2 * 3 + 2 * PROBES_BEFORE_REFUSING;
     expect(attempts.get(`${refused.hostname}:${refused.port}`)).toBeLessThanOrEqual(bound);
     expect(attempts.get('dws.cn-nowhere-1.invalid:443')).toBeLessThanOrEqual(bound);
     expect(reset.connections).toBeGreaterThan(0);
@@ -206,6 +212,37 @@ describe('dead endpoints next to a healthy one, with default settings', () => {
   });
 });
 
+describe('clusters held by an open endpoint', () => {
+  it('give back their fetch slots: another endpoint\'s clusters are exported while the dead one is still being probed', async () => {
+    const db = await createTestDatabase();
+    const healthy = SimFleet.generate({ seed: 79, projects: 1, clustersPerProject: 6, minTasks: 5, maxTasks: 40 });
+    const simulator = await startSimulator({ fleet: healthy, auth: { token: TEST_TOKEN } });
+    try {
+      const { lines, logger } = captureLogger();
+      // Two slots, both taken first by the dead endpoint's clusters.
+      const config: ConfigInput = {
+        ...fleetConfig(simulator, healthy, { concurrency: 2 }),
+        projects: [
+          { projectId: projectId('p-held'), endpoint: `http://127.0.0.1:${await refusingPort()}`, clusters: clusterIds('held', 2) },
+          ...healthy.projectIds().map((id) => ({ projectId: id, clusters: healthy.clustersOf(id).map((c) => c.id) })),
+        ],
+      };
+      const report = await exportOnce(db.url, config, undefined, undefined, { logger });
+      expect(report.status).toBe('partial');
+      expect(await storedTasks(db.pool)).toEqual(fleetTasks(healthy));
+      const givenUp = lines.findIndex((l) => l.msg.startsWith('endpoint still unreachable after'));
+      const exported = lines.flatMap((l, i) => (l.msg === 'cluster exported' ? [i] : []));
+      expect(givenUp).toBeGreaterThan(0);
+      expect(exported).toHaveLength(6);
+      // Every healthy cluster finished while the dead endpoint's clusters were held, not after.
+      expect(Math.max(...exported)).toBeLessThan(givenUp);
+    } finally {
+      await simulator.close();
+      await db.drop();
+    }
+  });
+});
+
 describe('a gateway that answers only 503', () => {
   it('stops calling the endpoint after a few clusters instead of spending every retry on every cluster', async () => {
     const db = await createTestDatabase();
@@ -215,9 +252,9 @@ describe('a gateway that answers only 503', () => {
       const report = await exportOnce(db.url, fleetConfig(simulator, fleet));
       expect(report.status).toBe('failed');
       expect(report.exitCode).toBe(4);
-      // Today: 40 clusters × 5 attempts. Now: at most the 8 clusters in
-      // flight, 5 attempts each, and a probe (5 attempts).
-      expect(simulator.stats.requests).toBeLessThanOrEqual(8 * 5 + 5);
+      // Without the breaker: 40 clusters × 5 attempts. With it: at most the 8
+      // clusters in flight, 5 attempts each, and the probes (two attempts each).
+      expect(simulator.stats.requests).toBeLessThanOrEqual(8 * 5 + 2 * PROBES_BEFORE_REFUSING);
       expect(report.endpoints).toEqual([
         expect.objectContaining({ endpoint: simulator.url, unreachable: true, clustersNotExported: 40, lastError: expect.stringContaining('HTTP 503') }),
       ]);
@@ -282,5 +319,71 @@ describe('a blip', () => {
     expect(report.exitCode).toBe(0);
     expect(report.endpoints).toEqual([expect.objectContaining({ unreachable: false, clustersNotExported: 0 })]);
     expect(stored).toEqual(fleetTasks(fleet));
+  });
+
+  it('a blip that outlasts the first probe costs nothing: its requests stay held through the doubled pause and a later probe gets through', async () => {
+    const front = new ResettingServer();
+    // Every connection is reset until a probe has failed; then the endpoint is back.
+    const { report, lines, stored } = await exportThrough(front, (line) => {
+      if (line.msg.includes('after a probe')) front.forwardTo = Number(new URL(simulator.url).port);
+    });
+    expect(lines.filter((l) => l.msg.includes('after a probe'))).toHaveLength(1);
+    expect(lines.filter((l) => l.msg.startsWith('endpoint reachable again'))).toHaveLength(1);
+    expect(report.status).toBe('succeeded');
+    expect(report.exitCode).toBe(0);
+    expect(report.endpoints).toEqual([expect.objectContaining({ unreachable: false, clustersNotExported: 0 })]);
+    expect(stored).toEqual(fleetTasks(fleet));
+  });
+});
+
+describe('the probe', () => {
+  const fleet = SimFleet.generate({ seed: 73, projects: 1, clustersPerProject: 1, minTasks: 5, maxTasks: 20 });
+  const cluster = fleet.clusters[0];
+  if (cluster === undefined) throw new Error('fixture too small');
+  const { projectId: project, id } = cluster;
+  const closers: (() => Promise<void>)[] = [];
+  afterAll(async () => {
+    for (const close of closers.reverse()) await close();
+  });
+
+  /** A DWS client whose breaker (short pauses) has opened on `endpoint`: its next request is the probe. */
+  async function clientWithOpenBreaker(endpoint: string): Promise<{ client: DwsClient; breaker: EndpointBreaker; ref: ClusterRef }> {
+    const http = createHttpClient({ connections: 2, timeoutMs: 5000, maxRequestsPerSecond: 1000, maxInFlight: 4, retry: { maxRetries: 4, minDelayMs: 5, maxDelayMs: 20 } });
+    const authorizer = createAuthorizer({ kind: 'token', token: TEST_TOKEN });
+    closers.push(() => http.close(), () => authorizer.close());
+    const breaker = new EndpointBreaker({ firstPauseMs: 20, maxPauseMs: 80 });
+    for (const other of ['a', 'b', 'c']) {
+      const call = { projectId: project, clusterId: other, path: '/' };
+      const permit = await breaker.admit(endpoint, call);
+      breaker.strike(permit, other, 'ECONNRESET');
+      breaker.settle(permit, false);
+    }
+    expect(breaker.isOpen(endpoint)).toBe(true);
+    return { client: createDwsClient(http, authorizer, { endpoints: breaker }), breaker, ref: { endpoint, projectId: project, clusterId: id } };
+  }
+  const query = { offset: 0, limit: 100, orderBy: null, logicalClusterName: null, type: null };
+
+  it('a probe whose first connection is reset goes once more: its success closes the endpoint', async () => {
+    const simulator = await startSimulator({ fleet, auth: { token: TEST_TOKEN } });
+    const front = new ResettingServer(1);
+    front.forwardTo = Number(new URL(simulator.url).port);
+    closers.push(() => simulator.close(), () => front.stop());
+    const { client, breaker, ref } = await clientWithOpenBreaker(await front.start());
+    const stats = { requests: 0, retries: 0 };
+    const page = await client.listTasksPage(ref, query, stats);
+    expect(page.tasks).toHaveLength(cluster.tasks.length);
+    expect(front.resets).toBe(1);
+    expect(stats).toEqual({ requests: 2, retries: 1 });
+    expect(breaker.isOpen(ref.endpoint)).toBe(false);
+  });
+
+  it('a probe answered 503 fails after its one retry, not after every retry; PROBES_BEFORE_REFUSING such probes and the endpoint refuses', async () => {
+    const simulator = await startSimulator({ fleet, auth: { token: TEST_TOKEN }, faults: { every: { n: 1, status: 503 } } });
+    closers.push(() => simulator.close());
+    const { client, ref } = await clientWithOpenBreaker(simulator.url);
+    const failure = await client.listTasksPage(ref, query, { requests: 0, retries: 0 }).catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(EndpointUnreachableError);
+    expect((failure as Error).message).toContain('HTTP 503');
+    expect(simulator.stats.requests).toBe(2 * PROBES_BEFORE_REFUSING);
   });
 });

@@ -5,10 +5,12 @@
  * the stored rows against the simulator's data, on dws.export_cluster_runs,
  * and on what the simulator itself counted; never on elapsed time.
  */
+import { setMaxListeners } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import { ExitCode } from '../../src/core/exit-codes.js';
 import { SimFleet, type Simulator } from '../../src/simulator/index.js';
 import { type TestDatabase, withDatabase } from '../support/database.js';
+import { waitFor } from '../support/cli.js';
 import { exportOnce, fleetConfig, fleetTasks, storedTasks, withSimulator } from '../support/exporter.js';
 
 interface ClusterRun {
@@ -81,6 +83,35 @@ describe('retryable statuses', () => {
       });
     });
   }
+});
+
+describe('requests cut short', () => {
+  it('retries cancelled in their backoff and requests stopped before they were sent are not counted: api_requests is what the API received', async () => {
+    await withDatabase(async (db) => {
+      const fleet = SimFleet.generate({ seed: 31, projects: 1, clustersPerProject: 8, minTasks: 5, maxTasks: 20 });
+      // The first request proves the credential (a one-page cluster); every later one is throttled.
+      await withSimulator({ fleet, faults: { throttleBurst: { from: 2, count: 1000 } } }, async (simulator) => {
+        const shutdown = new AbortController();
+        // Every request in flight listens on it, as on the CLI's (src/commands/shutdown.ts).
+        setMaxListeners(0, shutdown.signal);
+        // Two requests in flight, each waiting out a long backoff after its 429;
+        // the other clusters' first requests queue behind them.
+        const config = fleetConfig(simulator, fleet, {
+          concurrency: 8,
+          pageConcurrency: 1,
+          http: { maxInFlight: 2, retryMinDelayMs: 60_000, retryMaxDelayMs: 60_000 },
+        });
+        const running = exportOnce(db.url, config, undefined, shutdown.signal);
+        await waitFor('the first two 429s', async () => (simulator.stats.byStatus['429'] ?? 0) >= 2);
+        shutdown.abort('SIGTERM');
+        const report = await running;
+        expect(report.status).toBe('interrupted');
+        const runs = await clusterRuns(db, report.runId);
+        expectEveryAttemptAccounted(simulator, runs);
+        expect(report.totals.apiRequests).toBe(simulator.stats.requests);
+      });
+    });
+  });
 });
 
 describe('Retry-After', () => {

@@ -202,6 +202,19 @@ describe('report data', () => {
 });
 
 describe('report command failures', () => {
+  it('without DATABASE_URL and nothing exported to the embedded PostgreSQL yet: exit 2 saying so, and no cluster is created', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'dws-report-empty-'));
+    try {
+      const result = await runCli(['report', '--html', join(dataDir, 'r.html')], { DWS_EXPORTER_DATA_DIR: dataDir });
+      expect(result.code, describeResult(result)).toBe(ExitCode.USAGE_OR_CONFIG);
+      expect(result.stderr).toMatch(/CONFIG_INVALID: env: no warehouse to read: DATABASE_URL is not set and nothing was exported/);
+      expect(existsSync(join(dataDir, 'pgdata'))).toBe(false);
+      expect(existsSync(join(dataDir, 'r.html'))).toBe(false);
+    } finally {
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+
   it.each([
     [['report'], /--html FILE is required/],
     [['report', '--html', 'x.html', '--days', '0'], /--days must be a whole number from 1 to 366/],
@@ -246,6 +259,26 @@ describe('report command failures', () => {
     expect(result.code, describeResult(result)).toBe(ExitCode.USAGE_OR_CONFIG);
     expect(result.stderr).toMatch(/CONFIG_INVALID: --html: cannot write the report to .*a-file\/report\.html: .*(ENOTDIR|EEXIST)/);
     expect(result.stdout).toBe('');
+  });
+
+  it('exits 2 asking for a file name when --html names a directory, and leaves no temporary file', async () => {
+    const dir = join(workDir, 'reports-dir');
+    await mkdir(join(dir, 'inside'), { recursive: true });
+    const result = await runCli(['report', '--html', dir, '--until', UNTIL], { DATABASE_URL: db.url });
+    expect(result.code, describeResult(result)).toBe(ExitCode.USAGE_OR_CONFIG);
+    expect(result.stderr).toBe(`dws-task-exporter: CONFIG_INVALID: --html: ${dir} is a directory: give a file name, e.g. ${join(dir, 'fleet.html')}\n`);
+    expect(result.stdout).toBe('');
+    expect(await readdir(dir)).toEqual(['inside']);
+    expect((await readdir(workDir)).filter((name) => name.endsWith('.tmp'))).toEqual([]);
+  });
+
+  it.runIf(existsSync('/proc/self'))('exits 2 naming the directory when --html is under /proc (where a recursive mkdir never returns)', async () => {
+    const result = await runCli(['report', '--html', '/proc/dws-exporter-test/report.html', '--until', UNTIL], { DATABASE_URL: db.url });
+    expect(result.code, describeResult(result)).toBe(ExitCode.USAGE_OR_CONFIG);
+    expect(result.stderr).toMatch(
+      /^dws-task-exporter: CONFIG_INVALID: --html: cannot write the report to \/proc\/dws-exporter-test\/report\.html: ENOENT: \/proc exists but takes no new directories, mkdir '\/proc\/dws-exporter-test'$/m,
+    );
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
   });
 
   it('replaces an existing report whole', async () => {

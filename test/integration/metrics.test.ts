@@ -235,6 +235,8 @@ describe('dws-task-exporter run with PUSHGATEWAY_URL (CLI)', () => {
   it.each([
     [{ PUSHGATEWAY_URL: 'ftp://pushgateway:9091' }, 'PUSHGATEWAY_URL'],
     [{ PUSHGATEWAY_URL: 'http://127.0.0.1:9', PUSHGATEWAY_JOB: 'nightly/dws' }, 'PUSHGATEWAY_JOB'],
+    // A literal "%" in the password: it would fail only when pushing, after a successful run.
+    [{ PUSHGATEWAY_URL: 'http://ops:50%off@127.0.0.1:9' }, 'PUSHGATEWAY_URL'],
   ])('refuses %o before any work: exit 2 naming %s, nothing pushed, the database untouched', async (pushEnv, variable) => {
     const db = await createTestDatabase({ migrated: false });
     const dir = await mkdtemp(join(tmpdir(), 'dws-exporter-metrics-'));
@@ -245,6 +247,7 @@ describe('dws-task-exporter run with PUSHGATEWAY_URL (CLI)', () => {
       expect(result.code, describeResult(result)).toBe(2);
       expect(result.stderr).toContain(`${variable}: `);
       expect(result.stderr).not.toContain('could not push metrics');
+      expect(result.stderr).not.toContain('50%off');
       const schema = await db.pool.query("SELECT 1 FROM pg_namespace WHERE nspname = 'dws'");
       expect(schema.rows).toEqual([]);
     } finally {

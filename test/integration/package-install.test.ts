@@ -69,16 +69,21 @@ function rememberRelocated(output: string): void {
 }
 
 describe('npm pack of a clean checkout', () => {
-  it('holds the compiled CLI, the migrations, the config schema, README and LICENSE, and no tests, benchmarks, sources or maps', async () => {
+  it('holds the compiled CLI, the migrations, the config schema, the docs, README and LICENSE, and no tests, benchmarks, sources or maps', async () => {
     expect(packed).toContain('dist/src/cli.js');
     expect(packed).toContain('package.json');
     expect(packed).toContain('README.md');
     expect(packed).toContain('LICENSE');
     expect(packed).toContain('config.schema.json');
+    expect(packed).toContain('docs/credentials.md');
     const migrations = (await readdir(join(ROOT, 'migrations'))).filter((f) => f.endsWith('.sql'));
     for (const name of migrations) expect(packed).toContain(`migrations/${name}`);
     const unexpected = packed.filter(
-      (f) => !(f.startsWith('dist/src/') && f.endsWith('.js')) && !f.startsWith('migrations/') && !['package.json', 'README.md', 'LICENSE', 'config.schema.json'].includes(f),
+      (f) =>
+        !(f.startsWith('dist/src/') && f.endsWith('.js')) &&
+        !f.startsWith('migrations/') &&
+        !f.startsWith('docs/') &&
+        !['package.json', 'README.md', 'LICENSE', 'config.schema.json'].includes(f),
     );
     expect(unexpected).toEqual([]);
     expect(packed.some((f) => f.startsWith('test/') || f.startsWith('bench/') || f.startsWith('.ci/'))).toBe(false);

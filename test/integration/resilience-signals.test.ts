@@ -18,7 +18,7 @@ import { ExitCode } from '../../src/core/exit-codes.js';
 import { SimFleet, startSimulator, type Simulator } from '../../src/simulator/index.js';
 import { cliLauncher, describeResult, once, waitFor, waitForExporterSessionsGone, type CliProcess, type CliResult } from '../support/cli.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
-import { TEST_TOKEN, exportOnce, fleetConfig, fleetTasks, storedTasks } from '../support/exporter.js';
+import { TEST_TOKEN, captureLogger, exportOnce, fleetConfig, fleetTasks, storedTasks } from '../support/exporter.js';
 
 const { startCli } = cliLauncher();
 
@@ -388,4 +388,30 @@ describe('shutdown through the run signal (in-process, what the CLI does on SIGT
       }
     });
   }
+});
+
+describe('shutdown while the cluster lists are being read', () => {
+  it('SIGTERM during listing ends the run as interrupted (exit 143), with no "cannot list the clusters" failure', async () => {
+    const db = await createTestDatabase();
+    const fleet = SimFleet.generate({ seed: 89, projects: 1, clustersPerProject: 3, minTasks: 1, maxTasks: 5 });
+    // Slow answers: the list request is still out when the signal comes.
+    const simulator = await startSimulator({ fleet, auth: { token: TEST_TOKEN }, latencyMs: 5000 });
+    try {
+      const controller = new AbortController();
+      setMaxListeners(0, controller.signal);
+      const { lines, logger } = captureLogger();
+      const config = { ...fleetConfig(simulator, fleet), projects: fleet.projectIds().map((projectId) => ({ projectId, clusters: 'all' as const })) };
+      const run = exportOnce(db.url, config, { kind: 'token', token: TEST_TOKEN }, controller.signal, { logger });
+      await waitFor('the cluster list to be requested', async () => simulator.stats.requests > 0);
+      controller.abort('SIGTERM');
+      const report = await run;
+      expect(report.status).toBe('interrupted');
+      expect(report.exitCode).toBe(ExitCode.INTERRUPTED_SIGTERM);
+      expect(await ledgerRuns(db.pool)).toEqual([expect.objectContaining({ run_id: report.runId, status: 'interrupted', finished: true })]);
+      expect(lines.filter((line) => line.level === 'error')).toEqual([]);
+    } finally {
+      await simulator.close();
+      await db.drop();
+    }
+  });
 });

@@ -133,6 +133,52 @@ describe('--summary-json and --output json', () => {
     });
   });
 
+  it('a cluster\'s ledger row that cannot be written after the run was closed: status "error", exit 5, and still the run id and the totals the ledger has', async () => {
+    const own = await createTestDatabase();
+    try {
+      const [refused] = fleet.clusters.slice(-1);
+      if (!refused) throw new Error('fixture too small');
+      // A real statement failure on one cluster's final ledger write (not a transient one: not retried).
+      await own.pool.query(`CREATE FUNCTION pg_temp_refuse() RETURNS trigger LANGUAGE plpgsql AS $$
+                              BEGIN RAISE EXCEPTION 'test: this ledger row cannot be written'; END $$`);
+      await own.pool.query(
+        `CREATE TRIGGER refuse_finish BEFORE UPDATE ON dws.export_cluster_runs FOR EACH ROW
+           WHEN (NEW.cluster_id = '${refused.id}' AND NEW.status <> 'running') EXECUTE FUNCTION pg_temp_refuse()`,
+      );
+      const configPath = join(dir, 'ledger-broken.json');
+      const summaryPath = join(dir, 'ledger-broken-summary.json');
+      await writeFile(configPath, JSON.stringify(fleetConfig(simulator, fleet)));
+      const result = await runCli(['run', '--config', configPath, '--summary-json', summaryPath], { DATABASE_URL: own.url, DWS_AUTH_TOKEN: TEST_TOKEN });
+      expect(result.code, describeResult(result)).toBe(ExitCode.DATABASE);
+      const written = JSON.parse(await readFile(summaryPath, 'utf8')) as RunSummaryDocument;
+      const runs = await own.pool.query<{ run_id: number; finished: boolean; clusters_ok: number; api_requests: number }>(
+        'SELECT run_id::int, finished_at IS NOT NULL AS finished, clusters_ok, api_requests::int FROM dws.export_runs',
+      );
+      expect(runs.rows).toHaveLength(1);
+      const [run] = runs.rows;
+      expect(run?.finished).toBe(true);
+      expect(written).toMatchObject({ status: 'error', exitCode: 5, runId: run?.run_id, error: { code: 'DB_ERROR' } });
+      expect(written.totals).toMatchObject({ clustersPlanned: 6, clustersOk: run?.clusters_ok, apiRequests: run?.api_requests });
+    } finally {
+      await own.drop();
+    }
+  });
+
+  it('a --summary-json path that cannot be written is refused before any work, exit 2, not found missing after a good run', async () => {
+    const configPath = join(dir, 'unwritable.json');
+    await writeFile(configPath, JSON.stringify(fleetConfig(simulator, fleet)));
+    const blocker = join(dir, 'a-file');
+    await writeFile(blocker, 'not a directory\n');
+    const result = await runCli(['run', '--config', configPath, '--summary-json', join(blocker, 'summary.json')], {
+      DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none',
+      DWS_AUTH_TOKEN: TEST_TOKEN,
+    });
+    expect(result.code, describeResult(result)).toBe(ExitCode.USAGE_OR_CONFIG);
+    expect(result.stderr).toMatch(/CONFIG_INVALID: --summary-json .*a-file\/summary\.json: cannot write the summary there/);
+    // Refused before the database was even tried.
+    expect(result.stderr).not.toContain('DB_UNAVAILABLE');
+  });
+
   it('describes a config error as not retryable, on stdout with --output json', async () => {
     const result = await runCli(['run', '--config', join(dir, 'missing.json'), '--output', 'json'], {
       DATABASE_URL: db.url,

@@ -21,11 +21,16 @@ export type AuthOutcome =
 export interface AuthPermit {
   readonly key: string;
   readonly probe: boolean;
+  /** The request's origin ('' when the caller does not tell). */
+  readonly endpoint: string;
 }
 
 interface KeyState {
   proven: boolean;
-  probing: boolean;
+  /** The request probing the credential now, if any. */
+  probe: AuthPermit | null;
+  /** Former probes still in flight after an attempt got no answer, with their endpoint. */
+  readonly unanswered: Map<AuthPermit, string>;
   open: boolean;
   /** Consecutive refusals since the last acceptance. */
   refusals: Refusal[];
@@ -34,7 +39,11 @@ interface KeyState {
 
 /**
  * - Until a credential has been accepted once, one request with it is in
- *   flight (a probe); the others wait for its answer.
+ *   flight (a probe); the others wait for its answer. An attempt with no
+ *   answer at all (a dead endpoint) says nothing about the credential: the
+ *   probe passes to a request for another endpoint, so one black-holed
+ *   endpoint does not stall the others; requests for the same endpoint
+ *   wait for it (unproven requests in flight stay at most one per endpoint).
  * - After `threshold` consecutive refusals (401, or 403 before any success)
  *   it is open: later requests fail at once with AuthBreakerOpenError.
  * - A refusal after a success puts it back on probation (one request at a
@@ -45,25 +54,39 @@ export class AuthBreaker {
 
   constructor(private readonly threshold: number = REFUSALS_BEFORE_STOP) {}
 
-  /** Waits while a probe with this credential is in flight; throws when the breaker is open. */
-  async acquire(lease: CredentialLease, call: ApiCallContext, signal?: AbortSignal): Promise<AuthPermit> {
+  /**
+   * Waits while a probe with this credential is in flight (or one to
+   * `endpoint`, the request's origin, is out unanswered); throws when the
+   * breaker is open.
+   */
+  async acquire(lease: CredentialLease, call: ApiCallContext, signal?: AbortSignal, endpoint = ''): Promise<AuthPermit> {
     const state = this.stateOf(lease.key);
     for (;;) {
       signal?.throwIfAborted();
       if (state.open) throw new AuthBreakerOpenError(call, lease, state.refusals);
-      if (state.proven && state.refusals.length === 0) return { key: lease.key, probe: false };
-      if (!state.probing) {
-        state.probing = true;
-        return { key: lease.key, probe: true };
+      if (state.proven && state.refusals.length === 0) return { key: lease.key, probe: false, endpoint };
+      if (state.probe === null && ![...state.unanswered.values()].includes(endpoint)) {
+        state.probe = { key: lease.key, probe: true, endpoint };
+        return state.probe;
       }
       await waitForChange(state.waiters, signal);
     }
   }
 
+  /** An attempt of `permit` got no HTTP answer: if it is the probe, another endpoint's request may probe meanwhile. */
+  unanswered(permit: AuthPermit): void {
+    const state = this.stateOf(permit.key);
+    if (state.probe !== permit) return;
+    state.probe = null;
+    state.unanswered.set(permit, permit.endpoint);
+    wakeAll(state.waiters);
+  }
+
   /** Must be called once per permit, whatever happened to the request. */
   settle(permit: AuthPermit, outcome: AuthOutcome): void {
     const state = this.stateOf(permit.key);
-    if (permit.probe) state.probing = false;
+    if (state.probe === permit) state.probe = null;
+    state.unanswered.delete(permit);
     if (outcome.kind === 'accepted') {
       state.proven = true;
       state.refusals = [];
@@ -82,7 +105,7 @@ export class AuthBreaker {
   private stateOf(key: string): KeyState {
     let state = this.states.get(key);
     if (!state) {
-      state = { proven: false, probing: false, open: false, refusals: [], waiters: new Set() };
+      state = { proven: false, probe: null, unanswered: new Map(), open: false, refusals: [], waiters: new Set() };
       this.states.set(key, state);
     }
     return state;

@@ -49,6 +49,11 @@ describe('parseCommandLine', () => {
     expect(() => parse(['--bogus'])).toThrow(/example: Unknown option '--bogus'[\s\S]*Usage: prog example \[options\]/);
   });
 
+  it('suggests the closest flag for a misspelt one', () => {
+    expect(() => parse(['--cuont', '3'])).toThrow(/Unknown option '--cuont'.* \(did you mean --count\?\)/);
+    expect(() => parse(['--zzzzzz'])).toThrow(/Unknown option '--zzzzzz'[^(]*$/m);
+  });
+
   it('reads short flags and reports --help without checking values', () => {
     expect(parse(['-n', 'x', '--dry'])).toMatchObject({ name: 'x', dry: true });
     expect(parseCommandLine('prog', example, ['--count', 'nonsense', '--help'])).toEqual({ help: true });

@@ -101,6 +101,12 @@ describe('the config file', () => {
     expect((error as ConfigError).message).not.toMatch(/position/);
   });
 
+  it('may start with a byte order mark, as Windows editors write it', async () => {
+    const path = join(dir, 'bom.json');
+    await writeFile(path, `\uFEFF${JSON.stringify({ region: 'cn-north-4', projects: [{ projectId: PROJECT, clusters: 'all' }] })}`);
+    expect((await loadConfigFile(path)).projects).toHaveLength(1);
+  });
+
   it('may carry "$schema" and // comments, so editors can complete and check it', async () => {
     const path = join(dir, 'commented.json');
     await writeFile(

@@ -37,6 +37,25 @@ describe('pushTargetFromEnv', () => {
     expect(exitCodeForError(error)).toBe(2);
   });
 
+  it('refuses a user:password that is not valid percent-encoding (a literal "%") at start, without echoing it', () => {
+    let error: unknown;
+    try {
+      pushTargetFromEnv({ PUSHGATEWAY_URL: 'http://ops:50%off@pg.example:9091' }, 0);
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as Error).message).toMatch(/^PUSHGATEWAY_URL: .*%25/);
+    expect((error as Error).message).not.toContain('50%off');
+    expect(exitCodeForError(error)).toBe(2);
+    // Percent-encoded, the same password is fine.
+    expect(pushTargetFromEnv({ PUSHGATEWAY_URL: 'http://ops:50%25off@pg.example:9091' }, 0)).not.toBeNull();
+  });
+
+  it('pushUrl cannot throw, even for a user:password that does not decode', () => {
+    expect(pushUrl({ url: 'http://ops:50%off@pg.example:9091', job: 'j', shardIndex: 1 })).toBe('http://pg.example:9091/metrics/job/j/shard/1');
+  });
+
   it('refuses a PUSHGATEWAY_JOB with a "/" (it would split the grouping key)', () => {
     expect(() => pushTargetFromEnv({ PUSHGATEWAY_URL: 'http://pg:9091', PUSHGATEWAY_JOB: 'a/b' }, 0)).toThrow(/^PUSHGATEWAY_JOB: /);
   });

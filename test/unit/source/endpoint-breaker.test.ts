@@ -2,7 +2,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { EndpointUnreachableError, type ApiCallContext } from '../../../src/core/errors.js';
 import { isConnectionFailure } from '../../../src/source/connection-failure.js';
-import { EndpointBreaker, type EndpointPermit } from '../../../src/source/endpoint-breaker.js';
+import { EndpointBreaker, PROBES_BEFORE_REFUSING, type EndpointPermit } from '../../../src/source/endpoint-breaker.js';
 
 const DEAD = 'https://dws.dead.example';
 const OTHER = 'https://dws.other.example';
@@ -31,6 +31,16 @@ describe('isConnectionFailure', () => {
     }
     expect(isConnectionFailure(new Error('wrapped', { cause: { code: 'ENOTFOUND' } }))).toBe(true);
     expect(isConnectionFailure(new AggregateError([{ code: 'ECONNREFUSED' }]))).toBe(true);
+  });
+
+  it('counts a CONNECT the proxy answered 502, 503 or 504 (the host is unreachable behind it), also as a cause; not 403 or 407', () => {
+    const tunnel = (status: number): Error =>
+      Object.assign(new Error(`Proxy response (${status}) !== 200 when HTTP Tunneling`), { code: 'UND_ERR_ABORTED' });
+    for (const status of [502, 503, 504]) {
+      expect(isConnectionFailure(tunnel(status)), String(status)).toBe(true);
+      expect(isConnectionFailure(new Error('hinted', { cause: tunnel(status) })), String(status)).toBe(true);
+    }
+    for (const status of [403, 407]) expect(isConnectionFailure(tunnel(status)), String(status)).toBe(false);
   });
 
   it('does not count a server that accepted the connection and was slow, or an abort', () => {
@@ -93,12 +103,54 @@ describe('EndpointBreaker', () => {
     expect(b.isOpen(DEAD)).toBe(false);
   });
 
-  it('once a probe fails, the endpoint refuses: requests throw DWS_ENDPOINT_UNREACHABLE naming it, clusters are not called', async () => {
+  /** Admits the next probe once the pause is over (a request arriving early waits for it). */
+  async function nextProbe(b: EndpointBreaker, cluster: string): Promise<EndpointPermit> {
+    const permit = await b.admit(DEAD, call(cluster));
+    expect(permit.probe).toBe(true);
+    return permit;
+  }
+
+  /** The probe fails the way dws-client.ts reports it: a counted failure, then its settle. */
+  function failProbe(b: EndpointBreaker, probe: EndpointPermit, error = 'connect ECONNREFUSED 10.0.0.1:443'): void {
+    b.strike(probe, 'probe', error);
+    b.settle(probe, false);
+  }
+
+  it('a failed probe keeps requests held: each waits out the doubled pause and the next goes as a probe, until PROBES_BEFORE_REFUSING have failed', async () => {
     const b = breaker();
     await strikeClusters(b, ['a', 'b', 'c']);
-    const probe = await b.admit(DEAD, call('d'));
-    b.strike(probe, 'd', 'connect ECONNREFUSED 10.0.0.1:443');
-    b.settle(probe, false);
+    let probe = await nextProbe(b, 'p1');
+    for (let failed = 1; failed < PROBES_BEFORE_REFUSING; failed += 1) {
+      failProbe(b, probe);
+      expect(b.isOpen(DEAD)).toBe(true);
+      probe = await nextProbe(b, `p${failed + 1}`);
+    }
+    failProbe(b, probe);
+    expect(await b.admit(DEAD, call('late')).catch((error: unknown) => error)).toBeInstanceOf(EndpointUnreachableError);
+    expect(await b.clusterTurn(DEAD, never)).toBeInstanceOf(EndpointUnreachableError);
+  });
+
+  it('a probe that gets through after failed ones closes the endpoint; the next outage has the whole budget again', async () => {
+    const b = breaker();
+    await strikeClusters(b, ['a', 'b', 'c']);
+    failProbe(b, await nextProbe(b, 'p1'));
+    b.settle(await nextProbe(b, 'p2'), true);
+    expect(b.isOpen(DEAD)).toBe(false);
+    expect((await b.admit(DEAD, call('x'))).probe).toBe(false);
+    await strikeClusters(b, ['a', 'b', 'c']);
+    let probe = await nextProbe(b, 'q1');
+    for (let failed = 1; failed < PROBES_BEFORE_REFUSING; failed += 1) {
+      failProbe(b, probe);
+      probe = await nextProbe(b, `q${failed + 1}`);
+    }
+    b.settle(probe, true);
+    expect(await b.clusterTurn(DEAD, never)).toBeNull();
+  });
+
+  it('once PROBES_BEFORE_REFUSING probes in a row have failed, the endpoint refuses: requests throw DWS_ENDPOINT_UNREACHABLE naming it, clusters are not called', async () => {
+    const b = breaker();
+    await strikeClusters(b, ['a', 'b', 'c']);
+    for (let failed = 1; failed <= PROBES_BEFORE_REFUSING; failed += 1) failProbe(b, await nextProbe(b, `probe-${failed}`));
     const refused = await b.admit(DEAD, call('e')).catch((error: unknown) => error);
     expect(refused).toBeInstanceOf(EndpointUnreachableError);
     expect((refused as EndpointUnreachableError).code).toBe('DWS_ENDPOINT_UNREACHABLE');

@@ -51,9 +51,24 @@ describe('withNetworkHint', () => {
     }
   });
 
-  it('a refused tunnel names the status and NO_PROXY', () => {
+  it('a tunnel refused with 403 says the host is not allowed, and names NO_PROXY', () => {
     const hinted = withNetworkHint(coded('Proxy response (403) !== 200 when HTTP Tunneling', 'UND_ERR_ABORTED'), true);
     expect((hinted as Error).message).toMatch(/^the proxy refused to open a tunnel to the host \(HTTP 403\).*NO_PROXY/);
+  });
+
+  it.each([[502], [504]])('a tunnel answered %i says the proxy could not reach the host, not that the host is not allowed', (status) => {
+    const hinted = withNetworkHint(coded(`Proxy response (${status}) !== 200 when HTTP Tunneling`, 'UND_ERR_ABORTED'), true) as NetworkFailure;
+    expect(hinted.message).toMatch(new RegExp(`^the proxy could not reach the host \\(HTTP ${status} to CONNECT\\)`));
+    expect(hinted.message).not.toMatch(/allowed|refused/);
+    expect(hinted.code).toBe('UND_ERR_ABORTED');
+  });
+
+  it('a tunnel answered 503 says the proxy is unavailable; any other status only that no tunnel was opened', () => {
+    const unavailable = withNetworkHint(coded('Proxy response (503) !== 200 when HTTP Tunneling', 'UND_ERR_ABORTED'), true) as Error;
+    expect(unavailable.message).toMatch(/^the proxy is unavailable \(HTTP 503 to CONNECT\)/);
+    const other = withNetworkHint(coded('Proxy response (404) !== 200 when HTTP Tunneling', 'UND_ERR_ABORTED'), true) as Error;
+    expect(other.message).toMatch(/^the proxy did not open a tunnel to the host \(HTTP 404 to CONNECT\)/);
+    for (const hinted of [unavailable, other]) expect(hinted.message).not.toMatch(/allowed/);
   });
 
   it('a name that does not resolve suggests HTTPS_PROXY only when no proxy is configured', () => {
@@ -62,6 +77,14 @@ describe('withNetworkHint', () => {
       'getaddrinfo ENOTFOUND dws.example.test; if this network reaches Huawei Cloud only through a proxy, set HTTPS_PROXY (and NO_PROXY for hosts reached directly)',
     );
     expect(withNetworkHint(error, true)).toBe(error);
+  });
+
+  it('a Huawei Cloud name that does not resolve also suggests checking the region, proxy or not', () => {
+    const error = coded('getaddrinfo ENOTFOUND dws.cn-north-44.myhuaweicloud.com', 'ENOTFOUND');
+    expect((withNetworkHint(error, true) as Error).message).toBe(
+      'getaddrinfo ENOTFOUND dws.cn-north-44.myhuaweicloud.com; check that the region "cn-north-44" exists and offers DWS (config "region")',
+    );
+    expect((withNetworkHint(error, false) as Error).message).toMatch(/region "cn-north-44" exists .*; if this network reaches Huawei Cloud only through a proxy/);
   });
 
   it('leaves every other failure as it was', () => {

@@ -189,6 +189,14 @@ describe('makeRetryCallback: what is retried', () => {
     },
   );
 
+  it('retries a CONNECT the proxy answered 502, 503 or 504; never one answered 403 or 407', async () => {
+    // undici's RequestAbortedError for a CONNECT not answered 200: no statusCode, its status only in the message.
+    const tunnel = (status: number): Error =>
+      Object.assign(new Error(`Proxy response (${status}) !== 200 when HTTP Tunneling`), { code: 'UND_ERR_ABORTED' });
+    for (const status of [502, 503, 504]) expect((await decide(FAST, tunnel(status), 1)).outcome, String(status)).toBe('retry');
+    for (const status of [403, 407]) expect((await decide(FAST, tunnel(status), 1)).outcome, String(status)).toBe('give-up');
+  });
+
   it('never retries an error with neither status nor code', async () => {
     expect((await decide(FAST, new Error('boom'), 1)).outcome).toBe('give-up');
   });
@@ -216,12 +224,14 @@ describe('makeRetryCallback: how many times', () => {
 });
 
 describe('makeRetryCallback: how long, and the onRetry hook', () => {
-  it('calls onRetry once per retry with attempt, status, code and the backoff delay', async () => {
+  it('calls onRetry once per retry with attempt, status, code, the backoff delay and the failure itself', async () => {
     const policy: RetryPolicy = { maxRetries: 5, minDelayMs: 8, maxDelayMs: 50 };
-    const decision = await decide(policy, failure({ statusCode: 502 }), 2, { random: () => 0.5 });
-    expect(decision.events).toEqual([{ attempt: 2, status: 502, errorCode: undefined, delayMs: 8 }]);
-    const network = await decide(policy, failure({ code: 'ECONNRESET' }), 3, { random: () => ALMOST_ONE });
-    expect(network.events).toEqual([{ attempt: 3, status: undefined, errorCode: 'ECONNRESET', delayMs: 32 }]);
+    const gateway = failure({ statusCode: 502 });
+    const decision = await decide(policy, gateway, 2, { random: () => 0.5 });
+    expect(decision.events).toEqual([{ attempt: 2, status: 502, errorCode: undefined, delayMs: 8, failure: gateway }]);
+    const reset = failure({ code: 'ECONNRESET' });
+    const network = await decide(policy, reset, 3, { random: () => ALMOST_ONE });
+    expect(network.events).toEqual([{ attempt: 3, status: undefined, errorCode: 'ECONNRESET', delayMs: 32, failure: reset }]);
   });
 
   it('does not call onRetry when giving up', async () => {
@@ -299,6 +309,18 @@ describe('makeRetryCallback: shutdown', () => {
     controller.abort('SIGTERM');
     expect(results).toEqual([err]);
     await vi.advanceTimersByTimeAsync(120_000);
+    expect(results).toEqual([err]);
+  });
+
+  it('an abort raised by the retry hook itself (its endpoint opening) gives up at once: the retry is never sent', async () => {
+    vi.useFakeTimers();
+    const controller = new AbortController();
+    const results: (Error | null | undefined)[] = [];
+    const retry = makeRetryCallback(FAST, () => controller.abort('endpoint opened'), () => ALMOST_ONE, controller.signal);
+    const err = failure({ code: 'ECONNREFUSED' });
+    retry(err, { state: { counter: 1 }, opts: OPTS }, (result) => results.push(result));
+    expect(results).toEqual([err]);
+    await vi.advanceTimersByTimeAsync(1000);
     expect(results).toEqual([err]);
   });
 

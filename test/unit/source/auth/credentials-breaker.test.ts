@@ -134,6 +134,42 @@ describe('AuthBreaker', () => {
     expect(next.permit?.probe).toBe(true);
   });
 
+  it('a probe whose attempt got no answer (a dead endpoint) hands the probe to a request for another endpoint; those for its own endpoint keep waiting', async () => {
+    const breaker = new AuthBreaker();
+    const probe = await breaker.acquire(lease(), call('a'), undefined, 'https://dead.example');
+    const sameEndpoint = pending(breaker.acquire(lease(), call('b'), undefined, 'https://dead.example'));
+    const otherEndpoint = pending(breaker.acquire(lease(), call('c'), undefined, 'https://alive.example'));
+    await tick();
+    expect([sameEndpoint.done, otherEndpoint.done]).toEqual([false, false]);
+    breaker.unanswered(probe);
+    await tick();
+    expect(otherEndpoint.permit?.probe).toBe(true);
+    expect(sameEndpoint.done).toBe(false);
+    // The new probe's success proves the credential: everyone goes.
+    if (!otherEndpoint.permit) throw new Error('no probe');
+    breaker.settle(otherEndpoint.permit, { kind: 'accepted' });
+    await tick();
+    expect(sameEndpoint.permit?.probe).toBe(false);
+    breaker.settle(probe, { kind: 'unknown' });
+  });
+
+  it('a probe that got no answer and then a 401 still counts as a refusal; unproven requests never outnumber the endpoints', async () => {
+    const breaker = new AuthBreaker();
+    const first = await breaker.acquire(lease(), call('a'), undefined, 'https://one.example');
+    breaker.unanswered(first);
+    const second = await breaker.acquire(lease(), call('b'), undefined, 'https://two.example');
+    breaker.unanswered(second);
+    // A request for an endpoint whose probe is still out unanswered waits for it.
+    const third = pending(breaker.acquire(lease(), call('c'), undefined, 'https://one.example'));
+    await tick();
+    expect(third.done).toBe(false);
+    breaker.settle(first, refused('a'));
+    await tick();
+    expect(third.permit?.probe).toBe(true);
+    breaker.settle(second, refused('b'));
+    expect(breaker.isOpen('k1')).toBe(true);
+  });
+
   it('stops waiting when the run is aborted', async () => {
     const breaker = new AuthBreaker();
     await breaker.acquire(lease(), call('a'));
