@@ -165,6 +165,19 @@ export async function lastRun(url: string): Promise<LedgerRun | null> {
   return withClient(url, async (c) => (await c.query<LedgerRun>(LAST_RUN_SQL)).rows[0] ?? null);
 }
 
+/**
+ * Every task row's version (xmin) and lock/delete marker (xmax), as one digest:
+ * unchanged across a run exactly when the run neither wrote nor locked a row.
+ */
+export async function rowVersionsDigest(url: string): Promise<string> {
+  return withClient(url, async (c) => {
+    const r = await c.query<{ d: string | null }>(
+      `SELECT md5(string_agg(ctid::text || xmin::text || ':' || xmax::text, ',' ORDER BY ctid)) AS d FROM dws.logical_cluster_tasks`,
+    );
+    return r.rows[0]?.d ?? '';
+  });
+}
+
 export async function countTasks(url: string): Promise<number> {
   return withClient(url, async (c) => {
     const r = await c.query<{ n: string }>('SELECT count(*) AS n FROM dws.logical_cluster_tasks');

@@ -9,7 +9,8 @@ import { createInterface } from 'node:readline';
 import { SimFleet, startSimulator, type SimCluster, type Simulator } from '../src/simulator/index.js';
 import type { RawTask } from '../src/source/task-page.js';
 import { toTaskRow } from '../src/transform/task-row.js';
-import { copyLine } from '../src/warehouse/copy-text.js';
+import { copyLine, identityEnd } from '../src/warehouse/copy-text.js';
+import { fingerprintSeed, taskFingerprint } from '../src/warehouse/fingerprint.js';
 
 export interface FleetGroup {
   readonly seed: number;
@@ -80,9 +81,12 @@ async function dump(fleet: SimFleet, file: string): Promise<DumpReply> {
   };
   for (const cluster of fleet.clusters) {
     const context = { projectId: cluster.projectId, clusterId: cluster.id, sourceTimeZone: 'UTC' };
+    const seed = fingerprintSeed(context);
     for (const task of cluster.tasks) {
-      // Round-trip through JSON: exactly what the exporter's client sees.
-      chunk.push(copyLine(toTaskRow(JSON.parse(JSON.stringify(task)) as RawTask, context)));
+      // Round-trip through JSON: exactly what the exporter's client sees. Every
+      // key is unique in these fleets: each task is its key's occurrence 1.
+      const raw = JSON.parse(JSON.stringify(task)) as RawTask;
+      chunk.push(copyLine(toTaskRow(raw, context), identityEnd(1, taskFingerprint(raw, seed))));
       rows++;
       if (chunk.length >= 10_000) await flush();
     }

@@ -3,6 +3,7 @@
  * scenario.ts and tiny.ts, the smallest) and its line below; `--only` and `--help` follow.
  */
 import type { Options } from '../options.js';
+import { collationScenario } from './collation.js';
 import { fleetScenario } from './fleet.js';
 import { memorySweepScenario } from './memory-sweep.js';
 import { profileScenario } from './profile.js';
@@ -15,6 +16,7 @@ export const SCENARIOS: readonly Scenario[] = [
   skewedScenario,
   tinyScenario,
   memorySweepScenario,
+  collationScenario,
   profileScenario,
 ];
 

@@ -1,6 +1,6 @@
 /**
- * (5a) memory at the small size, judged with run 1 as (5b): peak RSS ≤ 256 MiB at 1M rows and
- * ≤ 1.2 × the 100k figure; and the concurrency sweep behind the plot. Both share one fleet.
+ * (5a) memory at the small size, judged with run 1 and its rerun as (5b): peak RSS ≤ 256 MiB at 1M
+ * rows and ≤ 1.2 × the 100k figure; and the concurrency sweep behind the plot. Both share one fleet.
  */
 import { latencyBound, measureBounds, type Bounds } from '../bounds.js';
 import type { Context } from '../context.js';
@@ -50,20 +50,26 @@ async function sweep(ctx: Context, sim: SimulatorHandle, bounds: Bounds, rows: n
   return points;
 }
 
-/** (5b): run 1's peak RSS against the limit and against 5a's. */
+/**
+ * (5b): the higher peak RSS of run 1 and its rerun (4), where every stored fingerprint of a cluster
+ * is in memory while it is walked, against the limit and against 5a's.
+ */
 function memoryVerdict(all: readonly ScenarioResult[], small: ScenarioResult): DerivedRow | null {
   const fleet = all.find((s) => s.id === '1');
   if (!fleet) return null;
-  const big = medians(fleet.runs).rssMb;
+  const rerun = all.find((s) => s.id === '4');
+  const big = Math.max(medians(fleet.runs).rssMb, rerun ? medians(rerun.runs).rssMb : 0);
   const ref = medians(small.runs).rssMb;
   return {
     result: {
       ...fleet,
       id: '5b',
-      title: `memory: (1) at ${int(fleet.rows)} rows (= run 1)`,
+      title: `memory: (1) and its rerun at ${int(fleet.rows)} rows`,
       target: `≤ ${MEMORY_LIMIT_MIB} MiB and ≤ 1.2 × 5a = ${f(1.2 * ref, 0)} MiB`,
       met: fleet.runs.every((r) => r.ok) && big <= MEMORY_LIMIT_MIB && big <= 1.2 * ref,
     },
-    detail: `memory: ${f(big, 0)} MiB at ${int(fleet.rows)} rows vs ${f(ref, 0)} MiB at ${int(small.rows)} rows (×${f(big / ref)})`,
+    detail:
+      `memory: ${f(big, 0)} MiB at ${int(fleet.rows)} rows (run 1 ${f(medians(fleet.runs).rssMb, 0)}, rerun ` +
+      `${rerun ? f(medians(rerun.runs).rssMb, 0) : '—'}) vs ${f(ref, 0)} MiB at ${int(small.rows)} rows (×${f(big / ref)})`,
   };
 }

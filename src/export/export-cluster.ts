@@ -10,10 +10,11 @@ import { DbError, describeCause } from '../core/errors.js';
 import { clusterError, clusterErrorFrom, type ClusterError } from '../core/run-outcome.js';
 import type { ClusterRef } from '../plan/cluster-ref.js';
 import type { RequestStats } from '../source/dws-client.js';
-import type { RawTask } from '../source/task-page.js';
-import { toTaskRow } from '../transform/task-row.js';
+import type { StoredTask } from '../transform/task-identity.js';
+import type { ClusterLedger } from '../warehouse/cluster-ledger.js';
+import { ClusterListing } from '../warehouse/cluster-listing.js';
 import { withDbRetry, type DbRetryPolicy } from '../warehouse/db-retry.js';
-import { finishClusterRun, recordNotStarted, startClusterRun, type FinishedClusterRun } from '../warehouse/ledger.js';
+import { recordNotStarted, type FinishedClusterRun } from '../warehouse/ledger.js';
 import type { RowCounts, TaskWriter } from '../warehouse/task-writer.js';
 import { takeSlot, type FetchSlot } from './fetch-slot.js';
 import { walkCluster, walkComplete, type ClusterWalk, type WalkContext } from './walk-cluster.js';
@@ -22,10 +23,14 @@ export interface ClusterExportContext extends WalkContext {
   readonly pool: pg.Pool;
   readonly dbRetry: DbRetryPolicy;
   readonly runId: number;
+  /** Per-cluster ledger rows and stored-task reads, shared by the run's clusters. */
+  readonly ledger: ClusterLedger;
   readonly writer: TaskWriter;
   readonly sourceTimeZone: string;
   /** The run's `concurrency` slots, held while a cluster is being fetched (not while its requests are held). */
   readonly fetchSlots: LimitFunction;
+  /** Clusters opened (ledger row written, stored tasks read) while waiting for a fetch slot, so opening overlaps walks. */
+  readonly openSlots: LimitFunction;
 }
 
 /** How one cluster's export ended: its ledger row, and what the run report adds to it. */
@@ -52,20 +57,14 @@ export async function exportCluster(ctx: ClusterExportContext, cluster: ClusterR
   let slot: FetchSlot | null = null;
   // While the endpoint breaker holds a request, the cluster's slot goes to others (fetch-slot.ts).
   const stats: RequestStats = { requests: 0, retries: 0, whileHeld: (wait) => (slot ? slot.lend(wait) : wait()) };
-  const seen = new Set<string>();
   const rowContext = { projectId: cluster.projectId, clusterId: cluster.clusterId, sourceTimeZone: ctx.sourceTimeZone };
-  const commits: Promise<RowCounts>[] = [];
-  // Not async: a suspended frame would keep the page's rows alive while the writer applies backpressure.
-  const sink = (tasks: readonly RawTask[]): Promise<void> => {
-    const { accepted, committed } = ctx.writer.write(cluster.clusterId, tasks.map((task) => toTaskRow(task, rowContext)));
-    commits.push(committed);
-    return accepted;
-  };
-
-  const stage = await fetchStage(ctx, cluster, async (taken) => {
+  // Opened before the walk; the cast keeps TypeScript from narrowing it to null here.
+  let listing = null as ClusterListing | null;
+  const stage = await fetchStage(ctx, cluster, async (taken, storedTasks) => {
     slot = taken;
+    listing = new ClusterListing(ctx.writer, rowContext, storedTasks);
     try {
-      return await walkCluster(ctx, cluster, { stats, seen }, sink);
+      return await walkCluster(ctx, cluster, stats, listing);
     } finally {
       slot = null;
     }
@@ -74,7 +73,8 @@ export async function exportCluster(ctx: ClusterExportContext, cluster: ClusterR
   if (stage.kind === 'ledger-failed') return ledgerFailure(cluster, stage.error, performance.now() - started);
 
   // Everything fetched, also before an error, is stored before the cluster is closed.
-  const stored = await Promise.allSettled(commits);
+  const tasksFetched = listing?.distinct ?? 0;
+  const stored = (await listing?.settled()) ?? [];
   const storeFailure = stored.find((s): s is PromiseRejectedResult => s.status === 'rejected');
   let error = stage.walk.error;
   if (storeFailure) {
@@ -83,7 +83,7 @@ export async function exportCluster(ctx: ClusterExportContext, cluster: ClusterR
   }
   const { summary } = stage.walk;
   const outcome: FinishedClusterRun = {
-    ...classify(error, walkComplete(stage.walk, seen.size), ctx.signal.aborted),
+    ...classify(error, walkComplete(stage.walk, tasksFetched), ctx.signal.aborted),
     durationMs: performance.now() - started,
     apiCount: summary?.apiCount ?? null,
     duplicates: stage.walk.duplicates,
@@ -95,11 +95,11 @@ export async function exportCluster(ctx: ClusterExportContext, cluster: ClusterR
   };
   let ledgerError: string | null = null;
   try {
-    await withDbRetry(ctx.dbRetry, () => finishClusterRun(ctx.pool, ctx.runId, cluster.clusterId, outcome));
+    await withDbRetry(ctx.dbRetry, () => ctx.ledger.finish(cluster.clusterId, outcome));
   } catch (finishError) {
     ledgerError = describeCause(finishError);
   }
-  return { ...outcome, ...identity(cluster), tasksFetched: seen.size, rows: sumCounts(stored), ledgerError };
+  return { ...outcome, ...identity(cluster), tasksFetched, rows: sumCounts(stored), ledgerError };
 }
 
 /**
@@ -109,26 +109,41 @@ export async function exportCluster(ctx: ClusterExportContext, cluster: ClusterR
  * while its requests are held), so other endpoints' clusters go on at full
  * speed.
  */
-async function fetchStage(ctx: ClusterExportContext, cluster: ClusterRef, walk: (slot: FetchSlot) => Promise<ClusterWalk>): Promise<FetchStage> {
+async function fetchStage(
+  ctx: ClusterExportContext,
+  cluster: ClusterRef,
+  walk: (slot: FetchSlot, storedTasks: Iterable<StoredTask>) => Promise<ClusterWalk>,
+): Promise<FetchStage> {
+  const notStarted = (): FetchStage | null => {
+    if (!ctx.signal.aborted) return null;
+    const reason = `not started: the run was interrupted (${String(ctx.signal.reason)})`;
+    return { kind: 'not-started', status: 'interrupted', error: clusterError('NOT_STARTED', reason) };
+  };
   for (;;) {
     const unreachable = await ctx.client.endpoints.clusterTurn(cluster.endpoint, ctx.signal);
-    const slot = await takeSlot(ctx.fetchSlots);
+    // Opened (ledger row, stored tasks) while other clusters still hold the
+    // fetch slots, so that round trip overlaps their walks.
+    const opening = await takeSlot(ctx.openSlots);
+    let slot: FetchSlot | null = null;
     try {
-      if (ctx.signal.aborted) {
-        const reason = `not started: the run was interrupted (${String(ctx.signal.reason)})`;
-        return { kind: 'not-started', status: 'interrupted', error: clusterError('NOT_STARTED', reason) };
-      }
+      const stopped = notStarted();
+      if (stopped) return stopped;
       if (unreachable) return { kind: 'not-started', status: 'failed', error: clusterErrorFrom(unreachable) };
-      // The endpoint opened while this cluster waited for its slot: give the slot back.
       if (ctx.client.endpoints.isOpen(cluster.endpoint)) continue;
+      let storedTasks: Iterable<StoredTask>;
       try {
-        await withDbRetry(ctx.dbRetry, () => startClusterRun(ctx.pool, ctx.runId, cluster));
+        storedTasks = await withDbRetry(ctx.dbRetry, () => ctx.ledger.open(cluster));
       } catch (error) {
         return { kind: 'ledger-failed', error };
       }
-      return { kind: 'walked', walk: await walk(slot) };
+      slot = await takeSlot(ctx.fetchSlots);
+      opening.release();
+      // The endpoint opened while this cluster waited for its slot: give the slot back.
+      if (ctx.client.endpoints.isOpen(cluster.endpoint)) continue;
+      return notStarted() ?? { kind: 'walked', walk: await walk(slot, storedTasks) };
     } finally {
-      slot.release();
+      opening.release();
+      slot?.release();
     }
   }
 }

@@ -17,6 +17,7 @@ import type { OffsetModeCache } from '../source/paginate.js';
 import { withDbRetry, type DbRetryPolicy } from '../warehouse/db-retry.js';
 import { finishRun, startRun, totalAbandonedRuns, type RunGroup } from '../warehouse/ledger.js';
 import { markAbandonedRuns, startLockedRun, type RunLock } from '../warehouse/run-lock.js';
+import { ClusterLedger } from '../warehouse/cluster-ledger.js';
 import { TaskWriter } from '../warehouse/task-writer.js';
 import { endpointReports, type EndpointReport } from './endpoint-report.js';
 import { exportCluster, type ClusterReport } from './export-cluster.js';
@@ -115,7 +116,10 @@ export async function runExport(input: RunExportInput): Promise<RunReport> {
       signal,
       logger,
       writer,
+      ledger: new ClusterLedger(pool, runId),
       fetchSlots: pLimit(config.concurrency),
+      // Clusters opened ahead of a fetch slot: enough to hide the open round trip, few enough to keep memory flat.
+      openSlots: pLimit(Math.max(2, Math.ceil(config.concurrency / 4))),
       modeCache: new Map() as OffsetModeCache,
       sourceTimeZone: config.sourceTimeZone,
       walk: {

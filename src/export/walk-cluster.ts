@@ -1,13 +1,14 @@
 /**
  * The page walk of one cluster (src/source/paginate.ts), and one more walk
  * when fewer distinct tasks than the API's count came back: tasks can move
- * between pages while we read, and `seen` skips what the first walk stored.
+ * between pages while we read, and the listing skips what it has met.
  */
 import type { Logger } from '../core/logger.js';
 import type { ClusterRef } from '../plan/cluster-ref.js';
 import type { DwsClient, RequestStats } from '../source/dws-client.js';
-import { walkTasks, type OffsetModeCache, type PageSink, type WalkOptions, type WalkSummary } from '../source/paginate.js';
+import { walkTasks, type OffsetModeCache, type WalkOptions, type WalkSummary } from '../source/paginate.js';
 import { rawTaskKey } from '../transform/task-row.js';
+import type { ClusterListing } from '../warehouse/cluster-listing.js';
 
 export interface WalkContext {
   readonly client: DwsClient;
@@ -31,32 +32,28 @@ export interface ClusterWalk {
 export async function walkCluster(
   ctx: WalkContext,
   cluster: ClusterRef,
-  progress: { readonly stats: RequestStats; readonly seen: Set<string> },
-  sink: PageSink,
+  stats: RequestStats,
+  listing: ClusterListing,
 ): Promise<ClusterWalk> {
-  // The first walk may fetch pages in parallel; a re-walk goes page by page.
-  const walkOnce = (pageConcurrency: number): Promise<WalkSummary> =>
-    walkTasks(
-      ctx.client,
-      cluster,
-      { ...ctx.walk, pageConcurrency },
-      { ...progress, keyOf: rawTaskKey, modeCache: ctx.modeCache, signal: ctx.signal },
-      sink,
-    );
+  // The first walk may fetch pages in parallel; a re-walk goes page by page,
+  // with pages that put identical tasks the first walk found split by a page
+  // boundary (which look like drift) on one page.
+  const walkOnce = (options: WalkOptions): Promise<WalkSummary> =>
+    walkTasks(ctx.client, cluster, options, { stats, keyOf: rawTaskKey, modeCache: ctx.modeCache, signal: ctx.signal }, listing);
   let first: WalkSummary;
   try {
-    first = await walkOnce(ctx.walk.pageConcurrency);
+    first = await walkOnce(ctx.walk);
   } catch (error) {
     return { summary: null, pages: 0, duplicates: 0, error };
   }
   const firstOnly: ClusterWalk = { summary: first, pages: first.pages, duplicates: first.duplicates, error: null };
-  if (first.apiCount === null || progress.seen.size >= first.apiCount || ctx.signal.aborted) return firstOnly;
+  if (first.apiCount === null || listing.distinct >= first.apiCount || ctx.signal.aborted) return firstOnly;
   ctx.logger.warn(
-    { clusterId: cluster.clusterId, apiCount: first.apiCount, fetched: progress.seen.size },
+    { clusterId: cluster.clusterId, apiCount: first.apiCount, fetched: listing.distinct },
     'fewer distinct tasks than count: walking the pages once more',
   );
   try {
-    const second = await walkOnce(1);
+    const second = await walkOnce({ ...ctx.walk, pageConcurrency: 1, pageSize: listing.rewalkPageSize(first.limit) });
     return { summary: second, pages: first.pages + second.pages, duplicates: first.duplicates + second.duplicates, error: null };
   } catch (error) {
     return { ...firstOnly, error };

@@ -21,6 +21,12 @@ export interface FleetSpec {
   readonly failedRatio?: number;
   /** `YYYY-MM-DD`, default 2024-01-01; tasks spread over the following ~2 years. */
   readonly startDate?: string;
+  /**
+   * Share of tasks that repeat the previous task's type, logical cluster and
+   * start time (a command retried at once: own end, result and log; one in
+   * four a double submit, identical in every field). Default 0.
+   */
+  readonly repeatedKeyRatio?: number;
   /** Leave out tasks that would start after this instant (epoch ms): they have not happened yet. */
   readonly notAfterMs?: number;
 }
@@ -168,6 +174,7 @@ interface TaskMix {
   readonly notAfterSec: number;
   readonly running: number;
   readonly failed: number;
+  readonly repeatedKey: number;
   readonly logs: LogPool;
 }
 
@@ -188,12 +195,20 @@ function generateTasks(rng: Rng, count: number, mix: TaskMix): SimTask[] {
   const lcs = sample(rng, LOGICAL_NAMES.length, rng.int(2, 4));
   const timestamps = new TimestampFormatter();
   // Gaps average span/count so the history covers ~2 years; a gap >= 1 s keeps
-  // start times strictly increasing, hence (name, type, start_time) unique.
+  // start times strictly increasing, hence (name, type, start_time) unique
+  // except where repeatedKeyRatio asks for repeats.
   const maxGap = Math.max(1, Math.floor((2 * SPAN_SECONDS) / Math.max(count, 1)) - 1);
   let at = mix.startSec + rng.int(0, maxGap);
   const tasks: SimTask[] = new Array<SimTask>(count);
   let happened = count;
   for (let i = 0; i < count; i++) {
+    const previous = tasks[i - 1];
+    // Rolled only when asked for, so fleets without repeats stay byte-identical.
+    // A repeat starts when its previous task did (cut with it, if that has not happened).
+    if (previous && mix.repeatedKey > 0 && rng.float() < mix.repeatedKey) {
+      tasks[i] = rng.float() < 0.25 ? { ...previous } : repeatOf(previous, rng, mix, timestamps, at);
+      continue;
+    }
     // Start times only grow: from the first future one on, none has happened (the rng still advances, for determinism).
     if (at > mix.notAfterSec && happened === count) happened = i;
     const type = rng.pick(TYPE_WEIGHTS);
@@ -217,6 +232,17 @@ function generateTasks(rng: Rng, count: number, mix: TaskMix): SimTask[] {
   return tasks;
 }
 
+/** Another task with `previous`'s key (started at `at`, as it did), with its own outcome. */
+function repeatOf(previous: SimTask, rng: Rng, mix: TaskMix, timestamps: TimestampFormatter, at: number): SimTask {
+  const failed = rng.float() < 0.5;
+  return {
+    ...previous,
+    end_time: timestamps.format(at + rng.int(1, 600)),
+    result: failed ? 'failed' : 'success',
+    log: mix.logs.get(0, failed ? RESULT_FAILED : RESULT_SUCCESS, 0, rng.int(0, 2)) + ` (attempt ${rng.int(2, 9)})`,
+  };
+}
+
 /** The clusters, in generation order; the order is part of the determinism. */
 export function generateClusters(spec: FleetSpec): SimCluster[] {
   if (spec.minTasks < 0 || spec.maxTasks < spec.minTasks) {
@@ -229,6 +255,7 @@ export function generateClusters(spec: FleetSpec): SimCluster[] {
     notAfterSec: spec.notAfterMs === undefined ? Infinity : spec.notAfterMs / 1000,
     running: spec.runningRatio ?? 0.03,
     failed: spec.failedRatio ?? 0.1,
+    repeatedKey: spec.repeatedKeyRatio ?? 0,
     logs: new LogPool(),
   };
   const dayMs = SECONDS_PER_DAY * 1000;

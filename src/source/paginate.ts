@@ -1,21 +1,8 @@
 /**
- * The page loop: collects every task of one cluster exactly once, whatever
- * the server does with `offset` (documented as a page index, may count rows)
- * and `limit` (may be capped silently).
- *
- * - The first page tells `count` and, if shorter than asked, the server's cap;
- *   later pages ask for exactly that many so both offset meanings line up.
- * - In `auto` mode the second request asks for offset=1: if it starts with
- *   the first page's second task the server counts rows, otherwise pages.
- *   The answer is remembered per endpoint for the rest of the run.
- * - Once `count` and the offset meaning are known, the remaining pages of a
- *   large cluster are fetched `pageConcurrency` at a time (within the run's
- *   request budget), so one huge cluster does not dominate the run.
- * - Then it goes on page by page, advancing by what was actually returned,
- *   deduplicating by natural key, and stops at `count`, on an empty page, or
- *   when a page repeats the previous one (a server ignoring `offset` must
- *   not loop us forever). A full last page is confirmed by one more
- *   request, so an under-reported count cannot end the walk early.
+ * The page loop: every page of one cluster, whatever the server does with
+ * `offset` (page index or rows: probed) and `limit` (silently capped: learnt),
+ * `pageConcurrency` pages at a time once `count` is known; stops at `count`, on
+ * an empty page, or when a page repeats the last. Identity: see ListingSink.
  */
 import pLimit from 'p-limit';
 import type { ClusterRef } from '../plan/cluster-ref.js';
@@ -40,14 +27,34 @@ export interface WalkSummary {
   /** Last `count` the API reported; null if it never sent one. */
   readonly apiCount: number | null;
   readonly pages: number;
-  /** Tasks returned that had already been seen (same natural key). */
+  /** Entries that were a task already met (the listing shifted, or a re-walk). */
   readonly duplicates: number;
   readonly offsetMode: OffsetMode | null;
   readonly stopReason: StopReason;
+  /** The page size the walk used: `pageSize`, or the server's cap if lower. */
+  readonly limit: number;
 }
 
-/** Receives each page's tasks not seen before; awaited before the next request. */
-export type PageSink = (tasks: readonly RawTask[]) => Promise<void>;
+/** What the listing made of one page; `accepted` is awaited before the next request. */
+export interface PageOutcome {
+  readonly accepted: Promise<void>;
+  /** Entries that were a task already met. */
+  readonly repeats: number;
+  /** Of those, how many lead the page and were met earlier in this walk. */
+  readonly leadingRepeats: number;
+}
+
+/** Receives the pages of one cluster's walks and decides which tasks are new (src/warehouse/cluster-listing.ts). */
+export interface ListingSink {
+  beginWalk(): void;
+  /**
+   * One page as a whole (two entries of one page are never the same task);
+   * `start`: the listing position of its first task, null if unknown.
+   */
+  page(tasks: readonly RawTask[], start: number | null): PageOutcome;
+  /** Distinct tasks met so far, over every walk of this cluster. */
+  readonly distinct: number;
+}
 
 /** What the run has learnt about an endpoint, shared by all its clusters. */
 export interface EndpointFacts {
@@ -59,21 +66,24 @@ export interface EndpointFacts {
 
 export type OffsetModeCache = Map<string, EndpointFacts>;
 
+export interface WalkContext {
+  readonly stats: RequestStats;
+  /** The natural key, to compare pages and tell the offset mode. */
+  readonly keyOf: (task: RawTask) => string;
+  readonly modeCache: OffsetModeCache;
+  /** Aborted on shutdown: no new page is requested after that. */
+  readonly signal?: AbortSignal;
+}
+
 export async function walkTasks(
   client: DwsClient,
   cluster: ClusterRef,
   options: WalkOptions,
-  context: {
-    readonly stats: RequestStats;
-    readonly seen: Set<string>;
-    readonly keyOf: (task: RawTask) => string;
-    readonly modeCache: OffsetModeCache;
-    /** Aborted on shutdown: no new page is requested after that. */
-    readonly signal?: AbortSignal;
-  },
-  sink: PageSink,
+  context: WalkContext,
+  listing: ListingSink,
 ): Promise<WalkSummary> {
-  const { stats, seen, keyOf, modeCache, signal } = context;
+  listing.beginWalk();
+  const { stats, keyOf, modeCache, signal } = context;
   let facts = modeCache.get(cluster.endpoint);
   if (!facts) {
     facts = {};
@@ -101,8 +111,6 @@ export async function walkTasks(
     }
   };
   let previousKeys: readonly string[] = [];
-  // Keys met in this walk (a re-walk re-reads what the first walk stored).
-  const walkSeen = new Set<string>();
 
   const fetchPage = async (offset: number): Promise<TasksPage> => {
     const query: PageQuery = {
@@ -118,26 +126,16 @@ export async function walkTasks(
     return page;
   };
   /**
-   * Hands new tasks to the sink; returns how many leading tasks this walk had
+   * Hands a page to the listing; returns how many leading tasks this walk had
    * already met. Not async: a suspended frame would keep the page alive
-   * while the sink applies backpressure.
+   * while the writer applies backpressure.
    */
-  const accept = (tasks: readonly RawTask[], keys: readonly string[] = tasks.map(keyOf)): Promise<number> => {
-    const fresh: RawTask[] = [];
-    let leadingRepeats = 0;
-    let leading = true;
-    for (const [i, task] of tasks.entries()) {
-      const key = keys[i] as string;
-      if (leading && walkSeen.has(key)) leadingRepeats += 1;
-      else leading = false;
-      walkSeen.add(key);
-      if (seen.has(key)) duplicates += 1;
-      else {
-        seen.add(key);
-        fresh.push(task);
-      }
-    }
-    return fresh.length > 0 ? sink(fresh).then(() => leadingRepeats) : Promise.resolve(leadingRepeats);
+  const accept = (tasks: readonly RawTask[], offset: number): Promise<number> => {
+    // A page longer than asked was padded (a repeated row): where its rows stand is unknown.
+    const start = tasks.length > limit ? null : mode === 'rows' ? offset : offset * limit;
+    const outcome = listing.page(tasks, start);
+    duplicates += outcome.repeats;
+    return outcome.accepted.then(() => outcome.leadingRepeats);
   };
   const summary = (stopReason: StopReason): WalkSummary => ({
     apiCount,
@@ -145,16 +143,17 @@ export async function walkTasks(
     duplicates,
     offsetMode: mode,
     stopReason,
+    limit,
   });
   // `count` ends the walk only after a page that was not full: a full last
   // page is confirmed by one more request, so a count that leaves something
   // out (stale, or not counting a running task) cannot hide the last tasks.
   // The cost is one request for clusters whose count is a multiple of the page.
-  const finished = (): boolean => apiCount !== null && seen.size >= apiCount && !lastPageFull;
+  const finished = (): boolean => apiCount !== null && listing.distinct >= apiCount && !lastPageFull;
 
   const first = await fetchPage(0);
   const firstKeys = first.tasks.map(keyOf);
-  await accept(first.tasks, firstKeys);
+  await accept(first.tasks, 0);
   if (first.tasks.length === 0) return summary('empty_page');
   // A short first page with more to come (or maybe more: no count) reveals the server's cap.
   if (first.tasks.length < limit && (apiCount === null || first.tasks.length < apiCount)) {
@@ -182,7 +181,7 @@ export async function walkTasks(
     lastPageFull = advanced >= limit;
     confirmCap(probe.tasks.length);
     previousKeys = probeKeys;
-    await accept(probe.tasks, probeKeys);
+    await accept(probe.tasks, 1);
   }
 
   if (options.pageConcurrency > 1 && mode !== null && apiCount !== null && !finished()) {
@@ -202,7 +201,7 @@ export async function walkTasks(
           const page = await fetchPage(offset);
           if (i === offsets.length - 1) lastLength = page.tasks.length;
           confirmCap(page.tasks.length);
-          return accept(page.tasks);
+          return accept(page.tasks, offset);
         }),
       ),
     );
@@ -216,16 +215,17 @@ export async function walkTasks(
     if (finished()) return summary('count_reached');
     if (signal?.aborted) return summary('interrupted');
     // Generous: twice the pages the data needs, plus slack for drift.
-    const maxPages = Math.ceil(Math.max(apiCount ?? 1_000_000, seen.size) / limit) * 2 + 5;
+    const maxPages = Math.ceil(Math.max(apiCount ?? 1_000_000, listing.distinct) / limit) * 2 + 5;
     if (pages >= maxPages) return summary('page_limit');
 
-    const page = await fetchPage(mode === 'rows' ? rowsRead : pageIndex + 1);
+    const offset = mode === 'rows' ? rowsRead : pageIndex + 1;
+    const page = await fetchPage(offset);
     if (page.tasks.length === 0) return summary('empty_page');
     const keys = page.tasks.map(keyOf);
     // The same page again: the server ignores offset. Stop instead of looping.
     if (sameKeys(keys, previousKeys)) return summary('no_progress');
     previousKeys = keys;
-    const leadingRepeats = await accept(page.tasks, keys);
+    const leadingRepeats = await accept(page.tasks, offset);
     // Rows this walk already met at the top of a page (a repeated row, or
     // earlier rows shifted down) do not move the offset.
     const advanced = page.tasks.length - leadingRepeats;

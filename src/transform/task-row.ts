@@ -72,6 +72,12 @@ export function rawTaskKey(task: RawTask): string {
   });
 }
 
+/** toTaskRow(task).isRunning, without building the row: no end time, or only spaces. */
+export function isRunningTask(task: RawTask): boolean {
+  const end = task.end_time;
+  return end === null || end === undefined || (typeof end === 'string' && end.trim() === '');
+}
+
 export function toTaskRow(task: RawTask, context: RowContext): TaskRow {
   const issues: string[] = [];
   const text = (field: string): string | null => readText(task[field], field, issues);

@@ -1,35 +1,21 @@
 /**
  * Rows as PostgreSQL COPY text (tab-separated, `\N` for null, backslash
- * escapes), the form in which the writer queues them. A page becomes one
- * string as soon as it arrives, so the rows and their dates die young (cheap
- * for the garbage collector) and a queued page costs its text, not thousands
- * of small objects. The COPY path streams the text as is; the unnest path
- * decodes it back into one text array per column and lets PostgreSQL apply
- * the same input conversions COPY would.
+ * escapes), the form in which the writer queues them: a page's rows die young
+ * and a queued page costs its text, not thousands of objects. The unnest path
+ * decodes the text back into one text array per column.
  */
 import type { EpochMicros } from '../transform/parse-time.js';
 import type { TaskRow } from '../transform/task-row.js';
+import { COLUMN_NAMES, ROW_COLUMNS } from './task-columns.js';
 
-/** The columns of a COPY line, in order: the staging table's columns. */
-export const COPY_COLUMNS = [
-  'project_id',
-  'cluster_id',
-  'logical_cluster_name',
-  'task_type',
-  'start_time_raw',
-  'start_time',
-  'end_time_raw',
-  'end_time',
-  'duration_seconds',
-  'is_running',
-  'result',
-  'log',
-  'parse_issues',
-  'extra',
-] as const;
+/** The columns of a row's own fields, in order (task-columns.ts); identityEnd() writes the rest. */
+export const COPY_COLUMNS = ROW_COLUMNS;
 
-/** One row in COPY text format. */
-export function copyLine(row: TaskRow): string {
+/**
+ * One row in COPY text format. `end` follows its own fields: a newline, or
+ * the task's identity columns and the newline (identityEnd).
+ */
+export function copyLine(row: TaskRow, end = '\n'): string {
   // Concatenation, not an array and join: this runs once per task.
   return (
     `${text(row.projectId)}\t${text(row.clusterId)}\t${text(row.logicalClusterName)}\t` +
@@ -42,31 +28,39 @@ export function copyLine(row: TaskRow): string {
     `${row.result === null ? '\\N' : text(row.result)}\t` +
     `${row.log === null ? '\\N' : text(row.log)}\t` +
     `${row.issues.length === 0 ? '{}' : text(arrayLiteral(row.issues))}\t` +
-    `${row.extra === null ? '\\N' : text(JSON.stringify(row.extra))}\n`
+    `${row.extra === null ? '\\N' : text(JSON.stringify(row.extra))}${end}`
   );
 }
 
-/** Rows as one COPY text string (each line ends with a newline). */
-export function encodeRows(rows: readonly TaskRow[]): string {
-  let out = '';
-  for (const row of rows) out += copyLine(row);
-  return out;
+/**
+ * The end of a complete line: the task's occurrence and fingerprint, then
+ * `tail`: a newline, or for a new task runIdsEnd(run) (its first and last
+ * run: the line goes straight into the table).
+ */
+export function identityEnd(occurrence: number, fingerprint: number, tail = '\n'): string {
+  return `\t${occurrence}\t${fingerprint}${tail}`;
+}
+
+/** A new task's first and last run, ending its line (identityEnd's tail). */
+export function runIdsEnd(runId: number): string {
+  return `\t${runId}\t${runId}\n`;
 }
 
 /**
- * COPY text → one array per column (COPY_COLUMNS order), each value the
- * field's text or null: what `text[]` parameters of the unnest path take.
+ * COPY text of identified lines → one array per column (task-columns.ts
+ * order), each value the field's text or null: what `text[]` parameters of
+ * the unnest path take.
  */
 export function decodeCopyText(copyText: string): (string | null)[][] {
-  const columns: (string | null)[][] = COPY_COLUMNS.map(() => []);
+  const columns: (string | null)[][] = COLUMN_NAMES.map(() => []);
   let start = 0;
   while (start < copyText.length) {
     const end = copyText.indexOf('\n', start);
     const line = copyText.slice(start, end === -1 ? copyText.length : end);
     const fields = line.split('\t');
-    if (fields.length !== COPY_COLUMNS.length) {
+    if (fields.length !== COLUMN_NAMES.length) {
       // Only copyLine writes this text, so this is a bug, never bad input.
-      throw new Error(`COPY line with ${fields.length} fields, expected ${COPY_COLUMNS.length}`);
+      throw new Error(`COPY line with ${fields.length} fields, expected ${COLUMN_NAMES.length}`);
     }
     for (let i = 0; i < fields.length; i++) (columns[i] as (string | null)[]).push(unescapeField(fields[i] as string));
     start = end === -1 ? copyText.length : end + 1;

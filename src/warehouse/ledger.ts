@@ -32,23 +32,21 @@ export async function startRun(
   return Number(result.rows[0]?.run_id);
 }
 
-export async function startClusterRun(
-  pool: pg.Pool,
-  runId: number,
-  cluster: { readonly projectId: string; readonly clusterId: string },
-): Promise<void> {
-  await pool.query(
-    // Idempotent, so a retry after a lost acknowledgement is harmless.
-    `INSERT INTO dws.export_cluster_runs (run_id, project_id, cluster_id) VALUES ($1, $2, $3)
-     ON CONFLICT (run_id, cluster_id) DO NOTHING`,
-    [runId, cluster.projectId, cluster.clusterId],
-  );
-}
+/**
+ * The `running` ledger rows of clusters the run starts on ($1 run id, $2
+ * project ids, $3 cluster ids), in one statement (see cluster-ledger.ts).
+ * Idempotent, so a retry after a lost acknowledgement is harmless.
+ */
+export const START_CLUSTER_RUNS_SQL = `
+INSERT INTO dws.export_cluster_runs (run_id, project_id, cluster_id)
+SELECT $1, p, c FROM unnest($2::text[], $3::text[]) AS u(p, c)
+    ON CONFLICT (run_id, cluster_id) DO NOTHING`;
 
 /**
  * A cluster the run did not call: its turn came after a shutdown signal
  * (interrupted, NOT_STARTED), or its endpoint was unreachable (failed,
- * DWS_ENDPOINT_UNREACHABLE). Idempotent, so a retry after a lost acknowledgement is harmless.
+ * DWS_ENDPOINT_UNREACHABLE). Its row may exist already (opened, then the
+ * signal came before a fetch slot did). Idempotent.
  */
 export async function recordNotStarted(
   pool: pg.Pool,
@@ -60,12 +58,15 @@ export async function recordNotStarted(
   await pool.query(
     `INSERT INTO dws.export_cluster_runs (run_id, project_id, cluster_id, status, finished_at, duration_ms, error_code, error_message)
      VALUES ($1, $2, $3, $4, now(), 0, $5, $6)
-     ON CONFLICT (run_id, cluster_id) DO NOTHING`,
+     ON CONFLICT (run_id, cluster_id) DO UPDATE
+        SET status = EXCLUDED.status, finished_at = EXCLUDED.finished_at, duration_ms = EXCLUDED.duration_ms,
+            error_code = EXCLUDED.error_code, error_message = EXCLUDED.error_message
+      WHERE export_cluster_runs.status = 'running'`,
     [runId, cluster.projectId, cluster.clusterId, status, error.code, error.message],
   );
 }
 
-/** What finishClusterRun writes on a cluster's ledger row. */
+/** What finishClusterRuns writes on a cluster's ledger row. */
 export interface FinishedClusterRun {
   readonly status: Exclude<ClusterStatus, 'running' | 'abandoned'>;
   readonly durationMs: number;
@@ -79,24 +80,32 @@ export interface FinishedClusterRun {
   readonly error: ClusterError | null;
 }
 
-export async function finishClusterRun(
+/** Closes the ledger rows of clusters the run finished, in one statement (see cluster-ledger.ts). */
+export async function finishClusterRuns(
   pool: pg.Pool,
   runId: number,
-  clusterId: string,
-  outcome: FinishedClusterRun,
+  finished: readonly { readonly clusterId: string; readonly outcome: FinishedClusterRun }[],
 ): Promise<void> {
+  const column = <T>(pick: (o: FinishedClusterRun) => T): T[] => finished.map((f) => pick(f.outcome));
   await pool.query(
-    `UPDATE dws.export_cluster_runs
-        SET status = $3, finished_at = now(), duration_ms = $4, api_count = $5,
-            duplicates_skipped = $6, pages = $7, api_requests = $8, api_retries = $9,
-            offset_mode = $10, stop_reason = $11, error_code = $12, error_message = $13,
-            http_status = $14, api_error_code = $15, request_id = $16
-      WHERE run_id = $1 AND cluster_id = $2`,
+    `UPDATE dws.export_cluster_runs c
+        SET status = u.status, finished_at = now(), duration_ms = u.duration_ms, api_count = u.api_count,
+            duplicates_skipped = u.duplicates, pages = u.pages, api_requests = u.requests, api_retries = u.retries,
+            offset_mode = u.offset_mode, stop_reason = u.stop_reason, error_code = u.error_code,
+            error_message = u.error_message, http_status = u.http_status, api_error_code = u.api_error_code,
+            request_id = u.request_id
+       FROM unnest($2::text[], $3::text[], $4::int[], $5::bigint[], $6::int[], $7::int[], $8::int[], $9::int[],
+                   $10::text[], $11::text[], $12::text[], $13::text[], $14::int[], $15::text[], $16::text[])
+            AS u(cluster_id, status, duration_ms, api_count, duplicates, pages, requests, retries,
+                 offset_mode, stop_reason, error_code, error_message, http_status, api_error_code, request_id)
+      WHERE c.run_id = $1 AND c.cluster_id = u.cluster_id`,
     [
-      runId, clusterId, outcome.status, Math.round(outcome.durationMs), outcome.apiCount,
-      outcome.duplicates, outcome.pages, outcome.requests, outcome.retries,
-      outcome.offsetMode, outcome.stopReason, outcome.error?.code ?? null, outcome.error?.message ?? null,
-      outcome.error?.httpStatus ?? null, outcome.error?.apiErrorCode ?? null, outcome.error?.requestId ?? null,
+      runId, finished.map((f) => f.clusterId), column((o) => o.status), column((o) => Math.round(o.durationMs)),
+      column((o) => o.apiCount), column((o) => o.duplicates), column((o) => o.pages), column((o) => o.requests),
+      column((o) => o.retries), column((o) => o.offsetMode), column((o) => o.stopReason),
+      column((o) => o.error?.code ?? null), column((o) => o.error?.message ?? null),
+      column((o) => o.error?.httpStatus ?? null), column((o) => o.error?.apiErrorCode ?? null),
+      column((o) => o.error?.requestId ?? null),
     ],
   );
 }

@@ -12,6 +12,7 @@ import { DbError, ExporterError, MigrationError, SchemaNotMigratedError } from '
 import type { Logger } from '../core/logger.js';
 import { PACKAGE_ROOT } from '../core/package-info.js';
 import type { Database } from './database.js';
+import { releaseClient, withTransaction } from './transaction.js';
 
 export const MIGRATIONS_DIR = join(PACKAGE_ROOT, 'migrations');
 /** Arbitrary but fixed: "dws-task-exporter migrate" as a bigint. */
@@ -124,15 +125,14 @@ async function appliedChecksums(client: pg.ClientBase): Promise<Map<string, stri
 async function applyOne(client: pg.ClientBase, migration: Migration): Promise<void> {
   const started = Date.now();
   try {
-    await client.query('BEGIN');
-    await client.query(migration.sql);
-    await client.query(
-      'INSERT INTO dws.schema_migrations (version, checksum, duration_ms) VALUES ($1, $2, $3)',
-      [migration.version, migration.checksum, Date.now() - started],
-    );
-    await client.query('COMMIT');
+    await withTransaction(client, async () => {
+      await client.query(migration.sql);
+      await client.query(
+        'INSERT INTO dws.schema_migrations (version, checksum, duration_ms) VALUES ($1, $2, $3)',
+        [migration.version, migration.checksum, Date.now() - started],
+      );
+    });
   } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
     throw new DbError(`migration ${migration.version} failed`, error);
   }
 }
@@ -152,6 +152,6 @@ export async function prepareSchema(database: Database, apply: boolean, logger: 
     if (error instanceof ExporterError) throw error;
     throw new DbError(apply ? 'applying migrations failed' : 'checking the schema failed', error);
   } finally {
-    client?.release();
+    if (client) releaseClient(client);
   }
 }

@@ -7,6 +7,7 @@
  * database answers.
  */
 import type pg from 'pg';
+import { withPooledTransaction } from './transaction.js';
 
 /** Advisory lock namespace (first key) for run ids: "DWSE". */
 const RUN_LOCK_NAMESPACE = 0x44575345;
@@ -132,16 +133,8 @@ RETURNING r.run_id
 
 /** Closes runs left `running` by dead processes; returns their ids. */
 export async function markAbandonedRuns(pool: pg.Pool): Promise<number[]> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
-    const result = await client.query<{ run_id: string }>(MARK_ABANDONED_SQL, [RUN_LOCK_NAMESPACE]);
-    await client.query('COMMIT');
-    return result.rows.map((row) => Number(row.run_id));
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw error;
-  } finally {
-    client.release();
-  }
+  const result = await withPooledTransaction(pool, (client) =>
+    client.query<{ run_id: string }>(MARK_ABANDONED_SQL, [RUN_LOCK_NAMESPACE]),
+  );
+  return result.rows.map((row) => Number(row.run_id));
 }

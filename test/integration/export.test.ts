@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ExitCode } from '../../src/core/exit-codes.js';
 import { SimFleet } from '../../src/simulator/index.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { waitForExporterSessionsGone } from '../support/cli.js';
 import { exportOnce, fleetConfig, fleetTasks, storedTasks, withSimulator } from '../support/exporter.js';
 
 describe('export of a 50-cluster fleet (page cap 50, 0-2,000 tasks per cluster)', () => {
@@ -99,6 +100,35 @@ describe('reruns and changes', () => {
       );
       expect(touched.rows[0].n).toBe(0);
       expect(await storedTasks(db.pool)).toEqual(fleetTasks(fleet));
+    });
+  });
+
+  it('a no-change rerun sends no task to the database: the only rows it inserts anywhere are its ledger rows', async () => {
+    await withSimulator({ fleet, pageSizeCap: 40 }, async (simulator) => {
+      // Rows inserted into any table of this database, temporary ones included, once the
+      // exporter's sessions have ended and their counters (flushed at exit) stop moving.
+      const inserted = async (): Promise<number> => {
+        await waitForExporterSessionsGone(db.pool);
+        // This test's own sessions (which created the schema) flush their counters now, not when idle.
+        const own = await Promise.all(Array.from({ length: 4 }, () => db.pool.connect()));
+        for (const client of own) await client.query('SELECT pg_stat_force_next_flush()').then(() => client.query('SELECT 1'));
+        for (const client of own) client.release();
+        const reads: number[] = [];
+        while (reads.length < 3 || new Set(reads.slice(-3)).size > 1) {
+          if (reads.length > 0) await new Promise((resolve) => setTimeout(resolve, 500));
+          const r = await db.pool.query<{ n: string }>(
+            'SELECT pg_stat_clear_snapshot(), (SELECT tup_inserted FROM pg_stat_database WHERE datname = current_database()) AS n',
+          );
+          reads.push(Number(r.rows[0]?.n));
+        }
+        return reads[reads.length - 1] as number;
+      };
+      await exportOnce(db.url, fleetConfig(simulator, fleet));
+      const before = await inserted();
+      const rerun = await exportOnce(db.url, fleetConfig(simulator, fleet));
+      expect(rerun.totals).toMatchObject({ rowsInserted: 0, rowsUpdated: 0, rowsUnchanged: fleet.totalTasks() });
+      // One export_runs row and one export_cluster_runs row per cluster; no staging row, no task row.
+      expect((await inserted()) - before).toBe(1 + fleet.clusters.length);
     });
   });
 

@@ -4,7 +4,8 @@
  * `\N`), decoding gives back exactly the values COPY would store.
  */
 import { describe, expect, it } from 'vitest';
-import { COPY_COLUMNS, copyLine, decodeCopyText, encodeRows, isoInstant } from '../../../src/warehouse/copy-text.js';
+import { COPY_COLUMNS, copyLine, decodeCopyText, identityEnd, isoInstant } from '../../../src/warehouse/copy-text.js';
+import { COLUMN_NAMES } from '../../../src/warehouse/task-columns.js';
 import { seededRandom } from '../../../src/simulator/random.js';
 import type { TaskRow } from '../../../src/transform/task-row.js';
 
@@ -45,8 +46,8 @@ describe('COPY text', () => {
       issues: ['a"quote', 'back\\slash'],
       extra: { note: HOSTILE },
     };
-    const columns = decodeCopyText(encodeRows([ROW, hostile]));
-    const byName = Object.fromEntries(COPY_COLUMNS.map((name, i) => [name, columns[i]]));
+    const columns = decodeCopyText(copyLine(ROW, identityEnd(1, 7)) + copyLine(hostile, identityEnd(2, 9)));
+    const byName = Object.fromEntries(COLUMN_NAMES.map((name, i) => [name, columns[i]]));
     expect(byName.logical_cluster_name).toEqual(['lc_sales', HOSTILE]);
     expect(byName.log).toEqual(['expanded by 2 nodes', HOSTILE]);
     expect(byName.result).toEqual(['success', '\\N']);
@@ -57,10 +58,12 @@ describe('COPY text', () => {
     expect(byName.parse_issues).toEqual(['{}', '{"a\\"quote","back\\\\slash"}']);
     expect(JSON.parse(byName.extra?.[1] ?? 'null')).toEqual({ note: HOSTILE });
     expect(byName.extra?.[0]).toBeNull();
+    expect(byName.occurrence).toEqual(['1', '2']);
+    expect(byName.row_fingerprint).toEqual(['7', '9']);
   });
 
   it('decodes empty text to empty columns', () => {
-    expect(decodeCopyText('')).toEqual(COPY_COLUMNS.map(() => []));
+    expect(decodeCopyText('')).toEqual(COLUMN_NAMES.map(() => []));
   });
 });
 

@@ -1,0 +1,70 @@
+/**
+ * The writer against a real PostgreSQL: new tasks go straight into the table
+ * with COPY; when another run stored them meanwhile (the COPY meets a unique
+ * violation) they are merged instead, and counted for what they were.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLogger } from '../../src/core/logger.js';
+import { SimFleet, type SimCluster } from '../../src/simulator/index.js';
+import type { RawTask } from '../../src/source/task-page.js';
+import { ClusterListing } from '../../src/warehouse/cluster-listing.js';
+import { TaskWriter, type LoadMethod, type RowCounts } from '../../src/warehouse/task-writer.js';
+import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { fleetTasks, storedTasks } from '../support/exporter.js';
+
+let db: TestDatabase;
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+});
+afterAll(async () => {
+  await db.drop();
+});
+
+async function newRun(): Promise<number> {
+  const run = await db.pool.query<{ run_id: string }>(
+    `INSERT INTO dws.export_runs (exporter_version, hostname, source_time_zone) VALUES ('test', 'test', 'UTC') RETURNING run_id`,
+  );
+  return Number(run.rows[0]?.run_id);
+}
+
+/** Every task of `cluster` through a listing that believes nothing is stored, as one run. */
+async function writeAsNew(cluster: SimCluster, method: LoadMethod, pageSize = 250): Promise<RowCounts> {
+  const writer = new TaskWriter({
+    pool: db.pool,
+    retry: { attempts: 0, delayMs: 0 },
+    runId: await newRun(),
+    batchRows: 5000,
+    writers: 1,
+    maxDelayMs: 5,
+    method,
+    logger: createLogger('silent'),
+  });
+  const listing = new ClusterListing(writer, { projectId: cluster.projectId, clusterId: cluster.id, sourceTimeZone: 'UTC' }, []);
+  listing.beginWalk();
+  const tasks = cluster.tasks.map((t) => JSON.parse(JSON.stringify(t)) as RawTask);
+  for (let start = 0; start < tasks.length; start += pageSize) await listing.page(tasks.slice(start, start + pageSize), start).accepted;
+  await writer.drain();
+  const results = await listing.settled();
+  const sum = { inserted: 0, updated: 0, unchanged: 0 };
+  for (const result of results) {
+    if (result.status === 'rejected') throw result.reason;
+    sum.inserted += result.value.inserted;
+    sum.updated += result.value.updated;
+    sum.unchanged += result.value.unchanged;
+  }
+  return sum;
+}
+
+describe('new tasks another run stored meanwhile', () => {
+  for (const [i, method] of (['copy', 'auto', 'insert'] as const).entries()) {
+    it(`are merged instead of failing the batch, and counted unchanged (loader ${method})`, async () => {
+      const fleet = SimFleet.generate({ seed: 61 + i, projects: 1, clustersPerProject: 1, minTasks: 600, maxTasks: 600 });
+      const cluster = fleet.clusters[0] as SimCluster;
+      expect(await writeAsNew(cluster, method)).toEqual({ inserted: 600, updated: 0, unchanged: 0 });
+      expect(await writeAsNew(cluster, method)).toEqual({ inserted: 0, updated: 0, unchanged: 600 });
+      const mine = (await storedTasks(db.pool)).filter((row) => row.includes(cluster.id));
+      expect(mine).toEqual(fleetTasks(fleet));
+    });
+  }
+});
