@@ -229,7 +229,8 @@ describe('proxy problems are clear', () => {
     const result = await runCli(['run', '--config', await configFile('https://dws.example.com', f)], {
       DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none',
       DWS_AUTH_TOKEN: TEST_TOKEN,
-      HTTPS_PROXY: `${PROXY_USER}:${PROXY_PASSWORD}@proxy.corp:3128`,
+      // A SOCKS proxy (undici speaks HTTP to proxies); a bare host:port would be read as http://, as curl does.
+      HTTPS_PROXY: `socks5://${PROXY_USER}:${PROXY_PASSWORD}@proxy.corp:1080`,
     });
     expect(result.code, describeResult(result)).toBe(ExitCode.USAGE_OR_CONFIG);
     expect(result.stderr).toMatch(/^dws-task-exporter: CONFIG_INVALID: env HTTPS_PROXY: must be an http:\/\/ or https:\/\/ proxy URL/m);
