@@ -194,17 +194,26 @@ export async function walkTasks(
     );
     const inFlight = pLimit(options.pageConcurrency);
     let lastLength = limit;
+    // The first failure stops the pages not yet sent; those in flight finish
+    // and reach the sink before the walk reports it, so nothing is fetched
+    // after the cluster is closed and nothing fetched is lost.
+    let failure: { readonly error: unknown } | null = null;
     await Promise.all(
       offsets.map((offset, i) =>
         inFlight(async () => {
-          if (signal?.aborted) return;
-          const page = await fetchPage(offset);
-          if (i === offsets.length - 1) lastLength = page.tasks.length;
-          confirmCap(page.tasks.length);
-          return accept(page.tasks, offset);
+          if (signal?.aborted || failure) return;
+          try {
+            const page = await fetchPage(offset);
+            if (i === offsets.length - 1) lastLength = page.tasks.length;
+            confirmCap(page.tasks.length);
+            await accept(page.tasks, offset);
+          } catch (error) {
+            failure ??= { error };
+          }
         }),
       ),
     );
+    if (failure) throw (failure as { readonly error: unknown }).error;
     rowsRead += offsets.length * limit;
     pageIndex += offsets.length;
     lastPageFull = lastLength >= limit;

@@ -431,3 +431,41 @@ describe('pages without count', () => {
     });
   });
 });
+
+describe('a page that fails while others are in flight (pageConcurrency > 1)', () => {
+  it('stops fetching the cluster, stores what was fetched, and the report, the ledger and the table agree', async () => {
+    const tasks = Array.from({ length: 2000 }, (_, i) => ({
+      type: 'Grow',
+      logical_cluster_name: 'lc',
+      start_time: `2024-01-0${1 + Math.floor(i / 1000)} ${String(Math.floor((i % 1000) / 60)).padStart(2, '0')}:${String(i % 60).padStart(2, '0')}:00`,
+      end_time: '2024-01-31 00:00:00',
+      result: 'success',
+      log: `t${i}`,
+    }));
+    const fleet = new SimFleet([
+      { projectId: 'c'.repeat(32), id: '5e2b8c1d-0a4f-4e6b-9c3d-7f1a2b3c4d5e', name: 'big', status: 'ACTIVE', tasks },
+    ]);
+    await withDatabase(async (db) => {
+      // The 6th tasks request answers 404 (never retried): the walk fails there while 3 other pages are out.
+      await withSimulator({ fleet, pageSizeCap: 50, latencyMs: 20, faults: { every: { n: 6, status: 404 } } }, async (simulator) => {
+        const report = await exportOnce(db.url, fleetConfig(simulator, fleet, { concurrency: 1, pageConcurrency: 4, pageSize: 50 }));
+        const cluster = report.clusters[0];
+        const requestsWhenDone = simulator.stats.requests;
+        // Pages sent after the cluster closed would arrive now.
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        expect(simulator.stats.requests).toBe(requestsWhenDone);
+        expect(cluster?.status).toBe('failed');
+        const stored = await db.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM dws.logical_cluster_tasks');
+        const ledger = await db.pool.query<{ tasks_fetched: number; rows_inserted: number; api_requests: number }>(
+          'SELECT tasks_fetched, rows_inserted, api_requests FROM dws.export_cluster_runs',
+        );
+        expect(stored.rows[0]?.n).toBe(cluster?.tasksFetched);
+        expect(ledger.rows[0]).toEqual({
+          tasks_fetched: cluster?.tasksFetched,
+          rows_inserted: cluster?.rows.inserted,
+          api_requests: simulator.stats.requests,
+        });
+      });
+    });
+  });
+});
