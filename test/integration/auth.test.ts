@@ -6,7 +6,7 @@
  * cluster; rotating credentials must keep a run going; and no secret may
  * appear in any output or table.
  */
-import { once } from 'node:events';
+import { once, setMaxListeners } from 'node:events';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer as createNetServer, type AddressInfo, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -35,6 +35,14 @@ import { cliLauncher, waitFor } from '../support/cli.js';
 import { createTestDatabase, dumpDwsSchema, type TestDatabase } from '../support/database.js';
 import { TEST_TOKEN, fleetTasks, storedTasks } from '../support/exporter.js';
 import { clusterId } from '../support/ids.js';
+
+
+/** Like the run's own shutdown signal (src/commands/shutdown.ts): every request in flight listens on it. */
+function shutdownSignal(): AbortSignal {
+  const { signal } = new AbortController();
+  setMaxListeners(0, signal);
+  return signal;
+}
 
 const AK = 'AUTHTESTACCESSKEY001';
 const SK = 'sk-9f1c-auth-test-secret-never-print';
@@ -92,7 +100,7 @@ async function runSession(databaseUrl: string, config: unknown, credentials: Cre
       migrate: true,
       logger: createLogger('trace', sink),
       announce: (line) => chunks.push(line),
-      signal: new AbortController().signal,
+      signal: shutdownSignal(),
     });
     return { report, error: null, output: `${chunks.join('')}\n${formatRunSummary(report)}` };
   } catch (error) {
