@@ -1,11 +1,8 @@
 /**
- * One undici dispatcher for the whole run (direct, or through the egress
- * proxy: see dispatcher.ts): keep-alive connections sized to the concurrency,
- * timeouts, and two interceptors: the run's API budget (requests per second,
- * every attempt counted, retries included) and undici's retry interceptor
- * with our retry decision. A global cap on requests in flight holds across
- * all endpoints. Returns the body as text: the caller validates it (a proxy's
- * HTML error page must become a clear error, not a stack trace).
+ * One undici dispatcher for the whole run (direct or through the proxy:
+ * dispatcher.ts) with two interceptors: the run's API budget (every attempt
+ * counted) and undici's retry interceptor with our retry decision; a global
+ * cap on requests in flight. Bodies come back as text for the caller to check.
  */
 import pLimit from 'p-limit';
 import pThrottle from 'p-throttle';

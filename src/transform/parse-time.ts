@@ -1,10 +1,8 @@
 /**
- * API time strings → instants in epoch microseconds (PostgreSQL's timestamptz
- * resolution; a Date keeps only ms). Accepted: `YYYY-MM-DD HH:mm:ss` (the
- * documented shape, the fast path), `T` for the space, 1–9 fraction digits,
- * and `Z`/`±hh`/`±hhmm`/`±hh:mm`, which wins over the configured zone.
- * Anything else is refused, never guessed. Zone rules come from luxon, asked
- * once per zone and local hour.
+ * API time strings → epoch microseconds (timestamptz's resolution). The
+ * documented `YYYY-MM-DD HH:mm:ss` is the fast path; `T`, 1–9 fraction digits
+ * and `Z`/`±hh`/`±hhmm`/`±hh:mm` (winning over the configured zone) are read
+ * exactly; anything else is refused, never guessed. Zone rules: luxon, cached.
  */
 import { IANAZone } from 'luxon';
 

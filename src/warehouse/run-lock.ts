@@ -1,10 +1,8 @@
 /**
- * Telling a running run from a dead one. Each run holds a session advisory
- * lock on its run id for as long as it lives; a `running` row whose lock
- * nobody holds belongs to a process that died (kill -9, OOM, node lost) and
- * is closed as `abandoned` by the next run. A database restart ends the
- * session and the lock with it: the lock is then taken again as soon as the
- * database answers.
+ * Telling a running run from a dead one: each run holds a session advisory
+ * lock on its run id while it lives; a `running` row whose lock nobody holds
+ * belongs to a process that died, and the next run closes it as `abandoned`.
+ * After a database restart the lock is taken again as soon as it answers.
  */
 import type pg from 'pg';
 import { withPooledTransaction } from './transaction.js';
