@@ -7,7 +7,7 @@
 import { commandUsage, parseCommandLine } from './commands/command-line.js';
 import { COMMANDS } from './commands/index.js';
 import { ExporterError, UsageError } from './core/errors.js';
-import { EXIT_CODE_MEANINGS, ExitCode, exitCodeForError } from './core/exit-codes.js';
+import { EXIT_CODES, ExitCode, exitCodeForError } from './core/exit-codes.js';
 import { EXPORTER_VERSION } from './core/package-info.js';
 
 const PROGRAM = 'dws-task-exporter';
@@ -23,7 +23,7 @@ function mainUsage(): string {
     ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}${c.summary}`),
     '',
     `Run "${PROGRAM} <command> --help" for a command's options.`,
-    `Exit codes: ${Object.entries(EXIT_CODE_MEANINGS).map(([code, meaning]) => `${code} ${meaning}`).join(', ')}.`,
+    `Exit codes: ${Object.entries(EXIT_CODES).map(([code, { meaning }]) => `${code} ${meaning}`).join(', ')}.`,
   ].join('\n');
 }
 

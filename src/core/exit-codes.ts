@@ -28,18 +28,36 @@ export const ExitCode = {
 
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
 
-/** A few words per exit code, for --help and metric descriptions. */
-export const EXIT_CODE_MEANINGS: Readonly<Record<ExitCodeValue, string>> = {
-  [ExitCode.OK]: 'ok',
-  [ExitCode.INTERNAL]: 'internal error',
-  [ExitCode.USAGE_OR_CONFIG]: 'usage/config',
-  [ExitCode.PARTIAL]: 'partial',
-  [ExitCode.FAILED]: 'failed',
-  [ExitCode.DATABASE]: 'database',
-  [ExitCode.AUTH]: 'auth',
-  [ExitCode.INTERRUPTED_SIGINT]: 'interrupted (SIGINT)',
-  [ExitCode.INTERRUPTED_SIGTERM]: 'interrupted (SIGTERM)',
+/** What an exit code means, as a word automation can switch on (--summary-json `outcome`). */
+export type Outcome =
+  | 'succeeded'
+  | 'partial'
+  | 'failed'
+  | 'usage_or_config'
+  | 'database'
+  | 'auth'
+  | 'interrupted'
+  | 'internal_error';
+
+/** Per exit code: a few words for --help, and its outcome word. */
+export const EXIT_CODES: Readonly<Record<ExitCodeValue, { readonly meaning: string; readonly outcome: Outcome }>> = {
+  [ExitCode.OK]: { meaning: 'ok', outcome: 'succeeded' },
+  [ExitCode.INTERNAL]: { meaning: 'internal error', outcome: 'internal_error' },
+  [ExitCode.USAGE_OR_CONFIG]: { meaning: 'usage/config', outcome: 'usage_or_config' },
+  [ExitCode.PARTIAL]: { meaning: 'partial', outcome: 'partial' },
+  [ExitCode.FAILED]: { meaning: 'failed', outcome: 'failed' },
+  [ExitCode.DATABASE]: { meaning: 'database', outcome: 'database' },
+  [ExitCode.AUTH]: { meaning: 'auth', outcome: 'auth' },
+  [ExitCode.INTERRUPTED_SIGINT]: { meaning: 'interrupted (SIGINT)', outcome: 'interrupted' },
+  [ExitCode.INTERRUPTED_SIGTERM]: { meaning: 'interrupted (SIGTERM)', outcome: 'interrupted' },
 };
+
+/** The outcome word of any process exit code; one the exporter never uses is an internal error. */
+export function outcomeOf(exitCode: number): Outcome {
+  return OUTCOME_BY_CODE.get(exitCode) ?? 'internal_error';
+}
+
+const OUTCOME_BY_CODE = new Map(Object.entries(EXIT_CODES).map(([code, { outcome }]) => [Number(code), outcome]));
 
 export function exitCodeForError(error: unknown): ExitCodeValue {
   return error instanceof ExporterError ? exitCodeForCode(error.code) : ExitCode.INTERNAL;

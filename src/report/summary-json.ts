@@ -11,23 +11,13 @@ import { makeDirectory } from '../core/make-directory.js';
 import type { EndpointReport } from '../export/endpoint-report.js';
 import type { RunReport } from '../export/run-export.js';
 import type { ShardSpec } from '../plan/shard.js';
-import { ExitCode, type ExitCodeValue } from '../core/exit-codes.js';
+import { ExitCode, outcomeOf, type ExitCodeValue, type Outcome } from '../core/exit-codes.js';
 import type { AbandonedRun, ClusterError, RunTotals } from '../core/run-outcome.js';
 
 export const SUMMARY_SCHEMA_VERSION = 1;
 
 export type SummaryStatus = RunReport['status'] | 'error';
 
-/** What an exit code means, as a word automation can switch on. */
-export type Outcome =
-  | 'succeeded'
-  | 'partial'
-  | 'failed'
-  | 'usage_or_config'
-  | 'database'
-  | 'auth'
-  | 'interrupted'
-  | 'internal_error';
 
 /** One planned cluster in the document. */
 export interface SummaryClusterEntry {
@@ -85,27 +75,6 @@ export interface SummaryContext {
   readonly finishedAt: Date;
 }
 
-export function outcomeOf(exitCode: number): Outcome {
-  switch (exitCode) {
-    case ExitCode.OK:
-      return 'succeeded';
-    case ExitCode.PARTIAL:
-      return 'partial';
-    case ExitCode.FAILED:
-      return 'failed';
-    case ExitCode.USAGE_OR_CONFIG:
-      return 'usage_or_config';
-    case ExitCode.DATABASE:
-      return 'database';
-    case ExitCode.AUTH:
-      return 'auth';
-    case ExitCode.INTERRUPTED_SIGINT:
-    case ExitCode.INTERRUPTED_SIGTERM:
-      return 'interrupted';
-    default:
-      return 'internal_error';
-  }
-}
 
 /**
  * Whether a rerun soon may help: partial and failed runs (API trouble),

@@ -8,8 +8,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { configSchema } from '../../../src/config/schema.js';
-import { ExitCode, exitCodeForCode } from '../../../src/core/exit-codes.js';
-import { outcomeOf } from '../../../src/report/summary-json.js';
+import { ExitCode, exitCodeForCode, outcomeOf } from '../../../src/core/exit-codes.js';
 import { commandsFromHelp, configKeys, environmentVariables, errorCodes } from '../../support/code-facts.js';
 import { createTestDatabase, type TestDatabase } from '../../support/database.js';
 import {

@@ -1,8 +1,8 @@
 /** The summary document's meaning of each exit code, and its shape for a run that could not start. */
 import { describe, expect, it } from 'vitest';
 import { ConfigError, DbUnavailableError } from '../../../src/core/errors.js';
-import { ExitCode } from '../../../src/core/exit-codes.js';
-import { outcomeOf, retryableExitCode, summaryFromError, type SummaryContext } from '../../../src/report/summary-json.js';
+import { ExitCode, outcomeOf } from '../../../src/core/exit-codes.js';
+import { retryableExitCode, summaryFromError, type SummaryContext } from '../../../src/report/summary-json.js';
 
 const context: SummaryContext = {
   exporterVersion: '0.1.0',
