@@ -37,6 +37,17 @@ export interface AuthHttp {
 const RETRY_DELAYS_MS = [200, 1000] as const;
 const TRANSIENT_STATUS = new Set([500, 502, 503, 504]);
 
+/** How a provider of expiring credentials fetches and refreshes them. */
+export interface RefreshOptions {
+  readonly http: AuthHttp;
+  readonly clock: () => number;
+  /** Fetch a new one this long before the current one expires. */
+  readonly refreshMarginMs?: number;
+  /** Between fetches while the source fails and the current one is still valid. Default 30 s. */
+  readonly retryIntervalMs?: number;
+  readonly onWarning?: (message: string) => void;
+}
+
 export function createAuthHttp(timeoutMs: number, proxy?: ProxyEnv): AuthHttp {
   const pool = { connections: 4, timeoutMs };
   let direct: Dispatcher | null = null;

@@ -6,25 +6,19 @@
  */
 import { z } from 'zod';
 import { CredentialError } from '../../core/errors.js';
-import { errorSummary, type AuthHttp } from './auth-http.js';
+import { errorSummary, type RefreshOptions } from './auth-http.js';
 import type { CredentialLease, CredentialProvider } from './credential-provider.js';
 import type { SecretReader } from './file-credentials.js';
 
 export const IAM_TOKENS_PATH = '/v3/auth/tokens';
 
-export interface IamTokenOptions {
+/** refreshMarginMs defaults to 1 h. */
+export interface IamTokenOptions extends RefreshOptions {
   readonly domainName: string;
   readonly userName: string;
   readonly password: SecretReader;
   /** IAM endpoint per project id. */
   readonly iamEndpoints: Readonly<Record<string, string>>;
-  readonly http: AuthHttp;
-  readonly clock: () => number;
-  /** Fetch a new token this long before the current one expires. Default 1 h. */
-  readonly refreshMarginMs?: number;
-  /** Between fetches while IAM is unreachable and the old token still valid. Default 30 s. */
-  readonly retryIntervalMs?: number;
-  readonly onWarning?: (message: string) => void;
 }
 
 const tokenBodySchema = z.object({

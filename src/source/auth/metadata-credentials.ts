@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import { CredentialError } from '../../core/errors.js';
-import { errorSummary, type AuthHttp, type AuthHttpResponse } from './auth-http.js';
+import { errorSummary, type AuthHttpResponse, type RefreshOptions } from './auth-http.js';
 import { akskAdvice, maskAccessKey, type CredentialLease, type CredentialProvider } from './credential-provider.js';
 
 export const SECURITY_KEY_PATH = '/openstack/latest/securitykey';
@@ -14,15 +14,9 @@ export const METADATA_TOKEN_PATH = '/meta-data/latest/api/token';
 const TOKEN_TTL_SECONDS = String(6 * 60 * 60);
 const NO_AGENCY = 'Please configure Cloud Service Agency first';
 
-export interface MetadataOptions {
+/** refreshMarginMs defaults to 5 min. */
+export interface MetadataOptions extends RefreshOptions {
   readonly url: string;
-  readonly http: AuthHttp;
-  readonly clock: () => number;
-  /** Fetch a new credential this long before the current one expires. Default 5 min. */
-  readonly refreshMarginMs?: number;
-  /** Between fetches while the old credential is still valid. Default 30 s. */
-  readonly retryIntervalMs?: number;
-  readonly onWarning?: (message: string) => void;
 }
 
 const securityKeySchema = z.object({
