@@ -4,6 +4,7 @@
  * so the ledger never claims rows that were rolled back.
  */
 import type pg from 'pg';
+import { columnArrays, sumsBy } from './column-arrays.js';
 
 export interface ClusterBatchCounts {
   readonly clusterId: string;
@@ -30,23 +31,10 @@ export function batchCounts(
   pages: readonly { readonly clusterId: string; readonly fetched: number; readonly flagged: number }[],
   written: readonly WrittenRow[],
 ): ClusterBatchCounts[] {
-  const byCluster = new Map<string, { inserted: number; updated: number }>();
-  for (const w of written) {
-    const sum = byCluster.get(w.cluster_id) ?? { inserted: 0, updated: 0 };
-    sum.inserted += w.inserted;
-    sum.updated += w.updated;
-    byCluster.set(w.cluster_id, sum);
-  }
-  const totals = new Map<string, { fetched: number; flagged: number }>();
-  for (const page of pages) {
-    const total = totals.get(page.clusterId) ?? { fetched: 0, flagged: 0 };
-    total.fetched += page.fetched;
-    total.flagged += page.flagged;
-    totals.set(page.clusterId, total);
-  }
-  return [...totals].map(([clusterId, { fetched, flagged }]) => {
-    const inserted = byCluster.get(clusterId)?.inserted ?? 0;
-    const updated = byCluster.get(clusterId)?.updated ?? 0;
+  const writes = sumsBy(written, (w) => w.cluster_id, ['inserted', 'updated']);
+  const listed = sumsBy(pages, (p) => p.clusterId, ['fetched', 'flagged']);
+  return [...listed].map(([clusterId, { fetched, flagged }]) => {
+    const { inserted, updated } = writes.get(clusterId) ?? { inserted: 0, updated: 0 };
     return { clusterId, fetched, flagged, inserted, updated, unchanged: fetched - inserted - updated };
   });
 }
@@ -76,13 +64,5 @@ UPDATE dws.export_cluster_runs l
 export async function addBatchCounts(client: pg.ClientBase, runId: number, counts: readonly ClusterBatchCounts[]): Promise<void> {
   if (counts.length === 0) return;
   await client.query(LOCK_LEDGER_ROWS_SQL, [runId, counts.map((c) => c.clusterId)]);
-  await client.query(ADD_LEDGER_COUNTS_SQL, [
-    runId,
-    counts.map((c) => c.clusterId),
-    counts.map((c) => c.fetched),
-    counts.map((c) => c.flagged),
-    counts.map((c) => c.inserted),
-    counts.map((c) => c.updated),
-    counts.map((c) => c.unchanged),
-  ]);
+  await client.query(ADD_LEDGER_COUNTS_SQL, [runId, ...columnArrays(counts, ['clusterId', 'fetched', 'flagged', 'inserted', 'updated', 'unchanged'])]);
 }

@@ -6,6 +6,7 @@
  */
 import type pg from 'pg';
 import { DbError } from '../core/errors.js';
+import { columnArrays } from './column-arrays.js';
 import type { InventoryEntry } from '../plan/plan-clusters.js';
 import type { ListedCluster } from '../plan/cluster-ref.js';
 
@@ -30,15 +31,7 @@ export async function recordClusters(pool: pg.Pool, entries: readonly InventoryE
        region         = coalesce(EXCLUDED.region, c.region),
        skip_reason    = EXCLUDED.skip_reason,
        last_seen_at   = now()`,
-    [
-      rows.map((r) => r.clusterId),
-      rows.map((r) => r.name),
-      rows.map((r) => r.projectId),
-      rows.map((r) => r.region),
-      rows.map((r) => r.status),
-      rows.map((r) => r.skipReason),
-      rows.map((r) => r.listed),
-    ],
+    columnArrays(rows, ['clusterId', 'name', 'projectId', 'region', 'status', 'skipReason', 'listed']),
     )
     .catch((error: unknown) => {
       throw new DbError('cannot record the clusters in dws.clusters', error);
