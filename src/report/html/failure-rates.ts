@@ -4,7 +4,7 @@
  */
 import type { ReportData } from '../../warehouse/report-data/model.js';
 import { count, label as oneLine, percent } from './format.js';
-import { h, type Markup } from './markup.js';
+import { h, type Child, type Markup } from './markup.js';
 import { bar, chart, CHART_WIDTH, label, linear, xGrid } from './svg.js';
 import { clusterLabel, data as isolated, numbers, shownOf, table } from './tables.js';
 
@@ -61,30 +61,59 @@ export function failureRates(data: ReportData): Markup {
     failed: r.failed,
     succeeded: r.succeeded,
   }));
-  const rows = (rates: readonly Rate[]): string[][] =>
-    rates.map((r) => [r.detail ?? '', r.name, count(r.failed), count(r.failed + r.succeeded), percent(r.failed, r.failed + r.succeeded)]);
-  const columns = [{ title: 'cluster' }, { title: 'name' }, { title: 'failed', numeric: true }, { title: 'finished', numeric: true }, { title: 'rate', numeric: true }];
   return h(
     'div',
     {},
-    h('h3', {}, 'Per task type'),
-    types.length === 0
-      ? h('p', { class: 'empty' }, 'No task finished in this window.')
-      : h(
-          'figure',
-          {},
-          rateChart('failure-by-type', 'Share of finished tasks that failed, per task type', types),
-          numbers(table('Failure rate per task type', columns.slice(1), rows(types).map((r) => r.slice(1).map((cell) => isolated(cell))))),
-        ),
-    h('h3', {}, 'Per logical cluster (most failures first)'),
-    logical.length === 0
-      ? h('p', { class: 'empty' }, 'No logical cluster finished a task in this window.')
-      : h(
-          'figure',
-          {},
-          rateChart('failure-by-logical-cluster', 'Share of finished tasks that failed, per logical cluster', logical),
-          shownOf(logical.length, data.logicalClusters.total, 'dws.v_task_daily'),
-          numbers(table('Failure rate per logical cluster', columns, rows(logical).map((r) => r.map((cell) => isolated(cell))))),
-        ),
+    rateSection({
+      heading: 'Per task type',
+      empty: 'No task finished in this window.',
+      id: 'failure-by-type',
+      what: 'per task type',
+      rates: types,
+      withDetail: false,
+    }),
+    rateSection({
+      heading: 'Per logical cluster (most failures first)',
+      empty: 'No logical cluster finished a task in this window.',
+      id: 'failure-by-logical-cluster',
+      what: 'per logical cluster',
+      rates: logical,
+      withDetail: true,
+      shown: shownOf(logical.length, data.logicalClusters.total, 'dws.v_task_daily'),
+    }),
   );
+}
+
+interface RateSection {
+  readonly heading: string;
+  readonly empty: string;
+  readonly id: string;
+  /** "per task type": completes the chart's and the table's titles. */
+  readonly what: string;
+  readonly rates: readonly Rate[];
+  /** With a first column for each rate's detail (its cluster). */
+  readonly withDetail: boolean;
+  readonly shown?: Child;
+}
+
+function rateSection(s: RateSection): Child {
+  const columns = [{ title: 'cluster' }, { title: 'name' }, { title: 'failed', numeric: true }, { title: 'finished', numeric: true }, { title: 'rate', numeric: true }];
+  const first = s.withDetail ? 0 : 1;
+  const cells = s.rates.map((r) =>
+    [r.detail ?? '', r.name, count(r.failed), count(r.failed + r.succeeded), percent(r.failed, r.failed + r.succeeded)]
+      .slice(first)
+      .map((cell) => isolated(cell)),
+  );
+  return [
+    h('h3', {}, s.heading),
+    s.rates.length === 0
+      ? h('p', { class: 'empty' }, s.empty)
+      : h(
+          'figure',
+          {},
+          rateChart(s.id, `Share of finished tasks that failed, ${s.what}`, s.rates),
+          s.shown,
+          numbers(table(`Failure rate ${s.what}`, columns.slice(first), cells)),
+        ),
+  ];
 }
