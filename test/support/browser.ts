@@ -55,6 +55,8 @@ export async function withPage<T>(
       viewport: { width: options.width ?? 1100, height: 900 },
     });
     const page = await context.newPage();
+    // The suite runs files in parallel on two cores: a full-page screenshot took over Playwright's 30 s default in CI.
+    page.setDefaultTimeout(90_000);
     const events: PageEvents = { consoleErrors: [], pageErrors: [], otherRequests: [] };
     await page.route('**/*', (route) => {
       const requested = route.request().url();
