@@ -20,15 +20,14 @@ import {
   type ReportData,
   type ReportOptions,
   type ReportWindow,
+  type RunRow,
   type Timeline,
 } from './model.js';
 import {
-  toAttention,
   toClusterRef,
   toDurationStats,
   toFailedTask,
   toRunningTask,
-  toRunRow,
   toTimelineTask,
   type ActiveClusterRow,
   type AttentionRow,
@@ -39,7 +38,6 @@ import {
   type LogicalClusterRow,
   type OthersDailyRow,
   type RunningRow,
-  type RunsRow,
   type TimelineTaskRow,
   type WindowRow,
 } from './rows.js';
@@ -149,14 +147,14 @@ async function readFleet(client: pg.ClientBase): Promise<FleetHealth> {
     status.filter(pick).reduce((total, r) => total + r.clusters, 0);
   const statuses = [...new Set(status.map((r) => r.status))].sort();
   const attention = await rows<AttentionRow>(client, sql.ATTENTION_SQL, [ATTENTION_SHOWN]);
-  const runs = await rows<RunsRow>(client, sql.LATEST_RUNS_SQL, [LATEST_RUNS_SHOWN]);
+  const runs = await rows<RunRow>(client, sql.LATEST_RUNS_SQL, [LATEST_RUNS_SHOWN]);
   return {
     clusters: sum(() => true),
     byLastAttempt: statuses.map((s) => ({ status: s, clusters: sum((r) => r.status === s) })),
     byStaleness: STALENESS_BUCKETS.map((bucket) => ({ bucket, clusters: sum((r) => r.bucket === bucket) })),
-    attention: attention.map(toAttention),
+    attention: attention.map(({ total, ...cluster }) => cluster),
     attentionTotal: totalOf(attention),
-    latestRuns: runs.map(toRunRow),
+    latestRuns: runs,
   };
 }
 

@@ -44,21 +44,23 @@ SELECT last_attempt_status AS status,
   FROM dws.v_export_health
  GROUP BY 1, 2`;
 
-/** $1 rows shown. */
+/** $1 rows shown. Columns named as the model's AttentionCluster. */
 export const ATTENTION_SQL = `
-SELECT project_id, cluster_id, cluster_name, last_attempt_status, last_attempt_at, last_success_at,
-       staleness_seconds, coalesce(failures_since_success, 0)::int AS failures_since_success,
-       last_error_code, last_error_message, count(*) OVER ()::int AS total
+SELECT project_id AS "projectId", cluster_id AS "clusterId", cluster_name AS "clusterName",
+       last_attempt_status AS "lastAttemptStatus", last_attempt_at AS "lastAttemptAt", last_success_at AS "lastSuccessAt",
+       staleness_seconds AS "stalenessSeconds", coalesce(failures_since_success, 0)::int AS "failuresSinceSuccess",
+       last_error_code AS "lastErrorCode", last_error_message AS "lastErrorMessage", count(*) OVER ()::int AS total
   FROM dws.v_export_health
  WHERE last_attempt_status <> 'succeeded' OR staleness_seconds IS NULL OR staleness_seconds >= 93600
- ORDER BY failures_since_success DESC NULLS LAST, staleness_seconds DESC NULLS FIRST, cluster_id
+ ORDER BY "failuresSinceSuccess" DESC, staleness_seconds DESC NULLS FIRST, cluster_id
  LIMIT $1`;
 
-/** $1 rows shown. */
+/** $1 rows shown. Columns named as the model's RunRow. */
 export const LATEST_RUNS_SQL = `
-SELECT run_id::float8 AS run_id, status, started_at, finished_at, clusters_total, clusters_ok,
-       clusters_incomplete, clusters_failed, tasks_fetched::float8 AS tasks_fetched,
-       rows_inserted::float8 AS rows_inserted, rows_updated::float8 AS rows_updated
+SELECT run_id::float8 AS "runId", status, started_at AS "startedAt", finished_at AS "finishedAt",
+       clusters_total AS "clustersTotal", clusters_ok AS "clustersOk", clusters_incomplete AS "clustersIncomplete",
+       clusters_failed AS "clustersFailed", tasks_fetched::float8 AS "tasksFetched",
+       rows_inserted::float8 AS "rowsInserted", rows_updated::float8 AS "rowsUpdated"
   FROM dws.export_runs
  ORDER BY run_id DESC
  LIMIT $1`;

@@ -11,7 +11,6 @@ import {
   type FailedTask,
   type ResultClass,
   type RunningTask,
-  type RunRow,
   type TimelineTask,
 } from './model.js';
 
@@ -41,29 +40,8 @@ interface Counted {
   readonly total: number;
 }
 
-export interface AttentionRow extends ClusterRow, Counted {
-  readonly last_attempt_status: string;
-  readonly last_attempt_at: Date;
-  readonly last_success_at: Date | null;
-  readonly staleness_seconds: number | null;
-  readonly failures_since_success: number;
-  readonly last_error_code: string | null;
-  readonly last_error_message: string | null;
-}
-
-export interface RunsRow {
-  readonly run_id: number;
-  readonly status: string;
-  readonly started_at: Date;
-  readonly finished_at: Date | null;
-  readonly clusters_total: number;
-  readonly clusters_ok: number;
-  readonly clusters_incomplete: number;
-  readonly clusters_failed: number;
-  readonly tasks_fetched: number;
-  readonly rows_inserted: number;
-  readonly rows_updated: number;
-}
+/** ATTENTION_SQL's rows: the model's fields, and the total. */
+export type AttentionRow = AttentionCluster & Counted;
 
 interface ResultCounts {
   readonly succeeded: number;
@@ -134,35 +112,6 @@ export interface FailureRow extends TaskWithLogRow {
 
 export function toClusterRef(r: ClusterRow): ClusterRef {
   return { projectId: r.project_id, clusterId: r.cluster_id, clusterName: r.cluster_name };
-}
-
-export function toAttention(r: AttentionRow): AttentionCluster {
-  return {
-    ...toClusterRef(r),
-    lastAttemptStatus: r.last_attempt_status,
-    lastAttemptAt: r.last_attempt_at,
-    lastSuccessAt: r.last_success_at,
-    stalenessSeconds: r.staleness_seconds,
-    failuresSinceSuccess: r.failures_since_success,
-    lastErrorCode: r.last_error_code,
-    lastErrorMessage: r.last_error_message,
-  };
-}
-
-export function toRunRow(r: RunsRow): RunRow {
-  return {
-    runId: r.run_id,
-    status: r.status,
-    startedAt: r.started_at,
-    finishedAt: r.finished_at,
-    clustersTotal: r.clusters_total,
-    clustersOk: r.clusters_ok,
-    clustersIncomplete: r.clusters_incomplete,
-    clustersFailed: r.clusters_failed,
-    tasksFetched: r.tasks_fetched,
-    rowsInserted: r.rows_inserted,
-    rowsUpdated: r.rows_updated,
-  };
 }
 
 function resultClass(value: string): ResultClass {
