@@ -129,11 +129,7 @@ const demo = defineCommand({
     },
   },
   notes: 'Writes to its own embedded PostgreSQL in $DWS_EXPORTER_DATA_DIR/demo, never to DATABASE_URL.',
-  run: (v, out) =>
-    demoCommand(
-      { ...fleetOf(v), databaseUrl: v['database-url'], keepOpen: v['keep-open'] },
-      out,
-    ),
+  run: (v, out) => demoCommand({ ...fleetOf(v), databaseUrl: v['database-url'], keepOpen: v['keep-open'] }, out),
 });
 
 const simulate = defineCommand({

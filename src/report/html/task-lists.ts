@@ -5,16 +5,12 @@ import { h, type Child, type Markup } from './markup.js';
 import { cluster, data as isolated, logCell, shownOf, table, type Column } from './tables.js';
 
 export function runningTasks(data: ReportData): Markup {
-  const { running, window } = data;
-  if (running.rows.length === 0) return h('p', { class: 'note' }, 'No task was running at the last export of its cluster.');
-  const zone = window.timeZone;
-  return h(
-    'div',
-    {},
+  const zone = data.window.timeZone;
+  return taskList(data.running, 'No task was running at the last export of its cluster.', 'dws.v_running_tasks', (rows) => [
     taskTable(
       'Tasks reported running (dws.v_running_tasks), longest first',
       [{ title: 'started' }, { title: 'running for', numeric: true }, { title: 'cluster last exported' }],
-      running.rows,
+      rows,
       (t) => [
         t.start ? instant(t.start, zone) : [isolated(t.startRaw), ' (unreadable)'],
         t.runningSeconds === null ? '–' : duration(t.runningSeconds),
@@ -22,25 +18,30 @@ export function runningTasks(data: ReportData): Markup {
       ],
     ),
     h('p', { class: 'note' }, 'A task that ran for long while its cluster was exported recently is probably stuck.'),
-    shownOf(running.rows.length, running.total, 'dws.v_running_tasks'),
-  );
+  ]);
 }
 
 export function latestFailures(data: ReportData): Markup {
-  const { failures, window } = data;
-  if (failures.rows.length === 0) return h('p', { class: 'note' }, 'No task that started in this window failed.');
-  const zone = window.timeZone;
-  return h(
-    'div',
-    {},
+  const zone = data.window.timeZone;
+  return taskList(data.failures, 'No task that started in this window failed.', 'dws.logical_cluster_tasks', (rows) => [
     taskTable(
       'Failed tasks that started in the window, latest first',
       [{ title: 'started' }, { title: 'took', numeric: true }],
-      failures.rows,
+      rows,
       (t) => [instant(t.start, zone), t.durationSeconds === null ? '–' : duration(t.durationSeconds)],
     ),
-    shownOf(failures.rows.length, failures.total, 'dws.logical_cluster_tasks'),
-  );
+  ]);
+}
+
+/** A bounded list: a note when empty, else its content and how many of how many it shows. */
+function taskList<T>(
+  list: { readonly rows: readonly T[]; readonly total: number },
+  empty: string,
+  source: string,
+  content: (rows: readonly T[]) => readonly Child[],
+): Markup {
+  if (list.rows.length === 0) return h('p', { class: 'note' }, empty);
+  return h('div', {}, ...content(list.rows), shownOf(list.rows.length, list.total, source));
 }
 
 /** Where each task ran, then the list's own columns, then its log excerpt. */
