@@ -18,7 +18,6 @@ export const SUMMARY_SCHEMA_VERSION = 1;
 
 export type SummaryStatus = RunReport['status'] | 'error';
 
-
 /** One planned cluster in the document. */
 export interface SummaryClusterEntry {
   /** Origin of the cluster's endpoint. */
@@ -74,7 +73,6 @@ export interface SummaryContext {
   readonly startedAt: Date;
   readonly finishedAt: Date;
 }
-
 
 /**
  * Whether a rerun soon may help: partial and failed runs (API trouble),
