@@ -61,6 +61,9 @@ const AUTO_COPY_MIN_ROWS = 200;
 const COPY_CHUNK_BYTES = 256 * 1024;
 const INSUFFICIENT_PRIVILEGE = '42501';
 const UNIQUE_VIOLATION = '23505';
+const LOCK_NOT_AVAILABLE = '55P03';
+// Far below PostgreSQL's default deadlock_timeout (1 s).
+const NEW_ROWS_LOCK_TIMEOUT = '100ms';
 const ZERO: RowCounts = { inserted: 0, updated: 0, unchanged: 0 };
 
 export class BatchWriter {
@@ -116,16 +119,20 @@ export class BatchWriter {
   /**
    * New tasks: COPY straight into the table, however few (one round trip more
    * than an INSERT, no staging); merged like changed ones if another run
-   * stored one meanwhile.
+   * stored one meanwhile, or is storing one (a wait on it times out).
    */
   private async insertNew(client: pg.PoolClient, entries: readonly QueuedRows[], rows: number, chunks: Buffer[]): Promise<WrittenRow[]> {
     if (this.options.method !== 'insert') {
       try {
-        await client.query('SAVEPOINT new_rows');
+        // Unsorted rows may wait on another run's uncommitted copies of them:
+        // give up such a wait long before deadlock_timeout, and merge in key order instead.
+        await client.query(`SAVEPOINT new_rows; SET LOCAL lock_timeout = '${NEW_ROWS_LOCK_TIMEOUT}'`);
         await copyNewRows(client, chunks);
+        await client.query('SET LOCAL lock_timeout TO DEFAULT');
         return [...countBy(entries, (e) => e.newRows)].map(([cluster_id, inserted]) => ({ cluster_id, inserted, updated: 0 }));
       } catch (error) {
-        if ((error as { code?: unknown }).code !== UNIQUE_VIOLATION) throw error;
+        const code = (error as { code?: unknown }).code;
+        if (code !== UNIQUE_VIOLATION && code !== LOCK_NOT_AVAILABLE) throw error;
         await client.query('ROLLBACK TO SAVEPOINT new_rows');
       }
     }
