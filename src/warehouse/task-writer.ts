@@ -1,13 +1,20 @@
 /**
  * The run's writer: clusters hand it pages of rows and go on fetching; it
- * gathers them across pages and clusters into batches (by size, or after a
- * short delay) and keeps up to `writers` batches in flight on their own
+ * gathers them across pages and clusters into batches (full ones at once, a
+ * partial one `maxDelayMs` after its oldest page, never sooner: a transaction
+ * per trickling page is what made small clusters slow) and keeps up to
+ * `writers` batches in flight on their own
  * connections (write-batch.ts), so the database merges one while the next is
  * copied in. Memory is bounded by batch size, never by the number of tasks.
  */
 import { BatchWriter, type BatchWriterOptions, type PageRows, type QueuedRows, type RowCounts } from './write-batch.js';
 
 export type { LoadMethod, PageRows, RowCounts } from './write-batch.js';
+
+/** A queued page, and when it was queued (its batch is due `maxDelayMs` later). */
+interface Queued extends QueuedRows {
+  readonly queuedAt: number;
+}
 
 export interface TaskWriterOptions extends BatchWriterOptions {
   readonly batchRows: number;
@@ -18,11 +25,13 @@ export interface TaskWriterOptions extends BatchWriterOptions {
 
 export class TaskWriter {
   private readonly batches: BatchWriter;
-  private queue: QueuedRows[] = [];
+  private queue: Queued[] = [];
   private queuedRows = 0;
   private readonly activeWriters = new Set<Promise<void>>();
   private timer: NodeJS.Timeout | null = null;
   private spaceWaiters: (() => void)[] = [];
+  /** Set while drain() runs: partial batches go at once. */
+  private draining = false;
 
   constructor(private readonly options: TaskWriterOptions) {
     this.batches = new BatchWriter(options);
@@ -51,21 +60,26 @@ export class TaskWriter {
       changedData: Buffer.from(page.changedText, 'utf8'),
     };
     const committed = new Promise<RowCounts>((resolve, reject) => {
-      this.queue.push({ ...entry, resolve, reject });
+      this.queue.push({ ...entry, queuedAt: performance.now(), resolve, reject });
     });
     // The caller may stop awaiting after its own error; the failure is still reported through allSettled.
     committed.catch(() => undefined);
     this.queuedRows += newRows + changedRows;
-    if (this.queuedRows >= this.options.batchRows) this.startWriters();
-    else this.timer ??= setTimeout(() => this.startWriters(), this.options.maxDelayMs);
+    if (this.batchReady()) this.startWriters();
+    else this.armTimer();
     return { accepted: this.waitForSpace(), committed };
   }
 
   /** Writes everything queued; resolves when the queue is empty. */
   async drain(): Promise<void> {
-    while (this.queue.length > 0 || this.activeWriters.size > 0) {
-      this.startWriters();
-      await Promise.all(this.activeWriters);
+    this.draining = true;
+    try {
+      while (this.queue.length > 0 || this.activeWriters.size > 0) {
+        this.startWriters();
+        await Promise.all(this.activeWriters);
+      }
+    } finally {
+      this.draining = false;
     }
   }
 
@@ -74,17 +88,24 @@ export class TaskWriter {
     return new Promise((resolve) => this.spaceWaiters.push(resolve));
   }
 
-  /** Starts writers for what is queued: one takes whatever is there, more only for full batches. */
+  /** A batch is ready: a full one, or the oldest queued page has waited `maxDelayMs`. */
+  private batchReady(): boolean {
+    const oldest = this.queue[0];
+    if (oldest === undefined) return false;
+    return (
+      this.draining ||
+      this.queuedRows >= this.options.batchRows ||
+      performance.now() - oldest.queuedAt >= this.options.maxDelayMs
+    );
+  }
+
+  /** Starts writers for the batches that are ready; a timer for the next partial one. */
   private startWriters(): void {
     if (this.timer) {
       clearTimeout(this.timer);
       this.timer = null;
     }
-    while (
-      this.activeWriters.size < this.options.writers &&
-      this.queue.length > 0 &&
-      (this.activeWriters.size === 0 || this.queuedRows >= this.options.batchRows)
-    ) {
+    while (this.activeWriters.size < this.options.writers && this.batchReady()) {
       const writer: Promise<void> = this.writeWhileQueued(this.takeBatch()).finally(() => {
         this.activeWriters.delete(writer);
         // Two writers may stop at once, each leaving the rest to the other.
@@ -92,6 +113,15 @@ export class TaskWriter {
       });
       this.activeWriters.add(writer);
     }
+    this.armTimer();
+  }
+
+  /** Wakes startWriters when the oldest queued page is due; a busy writer looks again when it finishes. */
+  private armTimer(): void {
+    const oldest = this.queue[0];
+    if (this.timer !== null || oldest === undefined || this.activeWriters.size >= this.options.writers) return;
+    const wait = Math.max(0, oldest.queuedAt + this.options.maxDelayMs - performance.now());
+    this.timer = setTimeout(() => this.startWriters(), wait);
   }
 
   /** One writer: writes `first`, then further batches while there is work for it. */
@@ -99,9 +129,7 @@ export class TaskWriter {
     let batch: QueuedRows[] | null = first;
     while (batch) {
       await this.batches.write(batch);
-      const more =
-        this.queue.length > 0 && (this.activeWriters.size === 1 || this.queuedRows >= this.options.batchRows);
-      batch = more ? this.takeBatch() : null;
+      batch = this.batchReady() ? this.takeBatch() : null;
     }
   }
 
@@ -109,7 +137,7 @@ export class TaskWriter {
     const batch: QueuedRows[] = [];
     let rows = 0;
     while (this.queue.length > 0 && rows < this.options.batchRows) {
-      const entry = this.queue.shift() as QueuedRows;
+      const entry = this.queue.shift() as Queued;
       batch.push(entry);
       rows += entry.newRows + entry.changedRows;
     }

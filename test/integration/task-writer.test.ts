@@ -68,3 +68,40 @@ describe('new tasks another run stored meanwhile', () => {
     });
   }
 });
+
+describe('pages that trickle in', () => {
+  it('wait for a full batch or batchMaxDelayMs after the first of them, not a transaction each', async () => {
+    const fleet = SimFleet.generate({ seed: 71, projects: 1, clustersPerProject: 1, minTasks: 1000, maxTasks: 1000 });
+    const cluster = fleet.clusters[0] as SimCluster;
+    const maxDelayMs = 100;
+    const writer = new TaskWriter({
+      pool: db.pool,
+      retry: { attempts: 0, delayMs: 0 },
+      runId: await newRun(),
+      batchRows: 5000,
+      writers: 2,
+      maxDelayMs,
+      method: 'auto',
+      logger: createLogger('silent'),
+    });
+    const listing = new ClusterListing(writer, { projectId: cluster.projectId, clusterId: cluster.id, sourceTimeZone: 'UTC' }, []);
+    listing.beginWalk();
+    const tasks = cluster.tasks.map((t) => JSON.parse(JSON.stringify(t)) as RawTask);
+    const started = performance.now();
+    for (let start = 0; start < tasks.length; start += 5) {
+      await listing.page(tasks.slice(start, start + 5), start).accepted;
+      await new Promise((resolve) => setTimeout(resolve, 2));
+    }
+    const feedingMs = performance.now() - started;
+    await writer.drain();
+    expect((await listing.settled()).every((s) => s.status === 'fulfilled')).toBe(true);
+    // The inserting transaction of each row: one per batch written.
+    const batches = await db.pool.query<{ n: number }>(
+      'SELECT count(DISTINCT xmin::text)::int AS n FROM dws.logical_cluster_tasks WHERE cluster_id = $1',
+      [cluster.id],
+    );
+    expect(await storedTasks(db.pool).then((rows) => rows.filter((row) => row.includes(cluster.id)))).toEqual(fleetTasks(fleet));
+    // 200 pages over `feedingMs`: at most one batch per delay, plus the last.
+    expect(batches.rows[0]?.n).toBeLessThanOrEqual(Math.ceil(feedingMs / maxDelayMs) + 1);
+  });
+});
