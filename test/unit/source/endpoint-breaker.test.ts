@@ -83,6 +83,10 @@ describe('EndpointBreaker', () => {
   });
 
   it('holds requests and clusters for a probe; the probe succeeding closes it and lets them all go', async () => {
+    // A fake clock: the pause ends at one instant for both waiters. With a real one, a
+    // timer firing a millisecond early can let the cluster see the half-open endpoint
+    // before the request does, and start (as designed) ahead of the probe.
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
     const b = breaker();
     await strikeClusters(b, ['a', 'b', 'c']);
     const order: string[] = [];
@@ -91,10 +95,11 @@ describe('EndpointBreaker', () => {
       return permit;
     });
     const waiting = b.clusterTurn(DEAD, never).then((refusal) => order.push(refusal ? 'refused' : 'cluster'));
+    await vi.advanceTimersByTimeAsync(20);
     const probe = await held;
     expect(probe.probe).toBe(true);
     const second = b.admit(DEAD, call('e')).then((permit) => order.push(permit.probe ? 'probe' : 'request'));
-    await new Promise((resolve) => setTimeout(resolve, 5));
+    await vi.advanceTimersByTimeAsync(5);
     // While the probe is out, everyone else waits for its answer.
     expect(order).toEqual(['probe']);
     b.settle(probe, true);
