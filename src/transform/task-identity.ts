@@ -5,6 +5,8 @@
  * One instance per cluster export; the rule is spelled out on TaskIdentities.
  */
 
+import { COUNTED, FLAGGED, NONE, Occupants, RUNNING, STORED, UNKNOWN } from './task-occupants.js';
+
 /** One page as the rule sees it: per entry, its natural key, content fingerprint and whether it runs. */
 export interface ListedPage {
   readonly keys: readonly string[];
@@ -43,33 +45,6 @@ export interface PageIdentities {
 
 type Verdict = 'new' | 'changed' | 'unchanged';
 
-/** A stored or listed task; `walk`/`page`/`position` tell where it was last met. */
-class Occupant {
-  walk = 0;
-  page = 0;
-  position: number | null = null;
-  /** The page on which an entry last repeated it (rule 2): one repeat per page. */
-  repeatedOn = 0;
-  /** Counted in this export already (as new, changed or unchanged). */
-  counted = false;
-  constructor(
-    readonly occurrence: number,
-    public fingerprint: number | null,
-    public running: boolean,
-    /** In the database before this export started. */
-    readonly stored: boolean,
-    readonly flagged = false,
-  ) {}
-}
-
-type Group = Occupant | Occupant[];
-
-const list = (group: Group): readonly Occupant[] => (Array.isArray(group) ? group : [group]);
-
-function lowestOccurrence(occupants: readonly Occupant[]): Occupant | undefined {
-  return occupants.reduce<Occupant | undefined>((low, o) => (low && low.occurrence < o.occurrence ? low : o), undefined);
-}
-
 /**
  * The identity rule, applied page by page (pages may arrive in any order):
  * 1. Within one page every entry is a task of its own.
@@ -85,7 +60,9 @@ function lowestOccurrence(occupants: readonly Occupant[]): Occupant | undefined 
  * re-walk uses pages that put each such pair on one page (rewalkPageSize).
  */
 export class TaskIdentities {
-  private readonly groups = new Map<string, Group>();
+  /** Each key's first occupant; the rest follow through `occupants.next`. */
+  private readonly groups = new Map<string, number>();
+  private readonly occupants: Occupants;
   private walk = 0;
   private page = 0;
   private distinctTasks = 0;
@@ -93,8 +70,10 @@ export class TaskIdentities {
   private splitPairs: (readonly [number, number])[] = [];
 
   constructor(stored: Iterable<StoredTask>) {
+    this.occupants = new Occupants(Array.isArray(stored) ? stored.length : 0);
     for (const task of stored) {
-      this.add(task.key, new Occupant(task.occurrence, task.fingerprint, task.running, true, task.flagged));
+      const flags = STORED | (task.running ? RUNNING : 0) | (task.flagged ? FLAGGED : 0);
+      this.add(task.key, task.occurrence, task.fingerprint, flags);
     }
   }
 
@@ -122,32 +101,32 @@ export class TaskIdentities {
     let leadingRepeats = 0;
     let leading = true;
     let later: number[] | null = null;
-    const take = (i: number, occupant: Occupant): void => {
-      const verdict = this.claim(occupant, fingerprints[i] as number, running[i] as boolean, page, start === null ? null : start + i);
+    const take = (i: number, o: number): void => {
+      const verdict = this.claim(o, fingerprints[i] as number, running[i] as boolean, page, start === null ? null : start + i);
       if (verdict === 'repeat') repeats += 1;
       else if (verdict === 'unchanged') {
         unchanged += 1;
-        if (occupant.flagged) unchangedFlagged += 1;
-      } else toWrite.push({ index: i, occurrence: occupant.occurrence, verdict });
+        if (this.occupants.flags[o]! & FLAGGED) unchangedFlagged += 1;
+      } else toWrite.push({ index: i, occurrence: this.occupants.occurrence[o]!, verdict });
     };
     for (let i = 0; i < keys.length; i++) {
       const key = keys[i] as string;
       const fingerprint = fingerprints[i] as number;
-      const group = this.groups.get(key);
-      if (group === undefined) {
+      const first = this.groups.get(key);
+      if (first === undefined) {
         leading = false;
-        take(i, this.add(key, new Occupant(1, fingerprint, running[i] as boolean, false)));
+        take(i, this.add(key, 1, fingerprint, running[i] ? RUNNING : 0));
         continue;
       }
-      const same = this.sameContentNotMet(group, fingerprint);
-      if (same) {
+      const same = this.sameContentNotMet(first, fingerprint);
+      if (same !== NONE) {
         leading = false;
         take(i, same);
         continue;
       }
-      const met = this.metOnOtherPage(list(group), fingerprint, page, start === null ? null : start + i);
-      if (met) {
-        met.repeatedOn = page;
+      const met = this.metOnOtherPage(first, fingerprint, page, start === null ? null : start + i);
+      if (met !== NONE) {
+        this.occupants.repeatedOn[met] = page;
         repeats += 1;
         if (leading) leadingRepeats += 1;
         continue;
@@ -157,19 +136,42 @@ export class TaskIdentities {
     }
     for (const i of later ?? []) {
       const key = keys[i] as string;
-      const candidates = list(this.groups.get(key) as Group).filter((o) => o.walk !== this.walk);
-      const unmet = candidates.filter((o) => !o.counted);
-      const changed = unmet.find((o) => o.running) ?? lowestOccurrence(unmet) ?? candidates.find((o) => o.running);
-      take(i, changed ?? this.addNext(key, fingerprints[i] as number, running[i] as boolean));
+      const changed = this.changedCandidate(this.groups.get(key) as number);
+      take(i, changed !== NONE ? changed : this.addNext(key, fingerprints[i] as number, running[i] as boolean));
     }
     if (later) toWrite.sort((a, b) => a.index - b.index);
     return { toWrite, unchanged, unchangedFlagged, repeats, leadingRepeats };
   }
 
   /** Rule 3's first choice: an occupant with this content not yet met in this walk (the common case: one). */
-  private sameContentNotMet(group: Group, fingerprint: number): Occupant | undefined {
-    if (!Array.isArray(group)) return group.fingerprint === fingerprint && group.walk !== this.walk ? group : undefined;
-    return group.find((o) => o.fingerprint === fingerprint && o.walk !== this.walk);
+  private sameContentNotMet(first: number, fingerprint: number): number {
+    const { fingerprint: fingerprints, walk, next } = this.occupants;
+    for (let o = first; o !== NONE; o = next[o]!) {
+      if (fingerprints[o] === fingerprint && walk[o] !== this.walk) return o;
+    }
+    return NONE;
+  }
+
+  /**
+   * Rule 3's other choices, among the occupants not met in this walk: a stored
+   * one not yet counted (running first, else the lowest occurrence), else one
+   * that was running.
+   */
+  private changedCandidate(first: number): number {
+    const { occurrence, flags, walk, next } = this.occupants;
+    let unmetRunning = NONE;
+    let lowestUnmet = NONE;
+    let running = NONE;
+    for (let o = first; o !== NONE; o = next[o]!) {
+      if (walk[o] === this.walk) continue;
+      const f = flags[o]!;
+      if (!(f & COUNTED)) {
+        if (f & RUNNING && unmetRunning === NONE) unmetRunning = o;
+        if (lowestUnmet === NONE || occurrence[o]! <= occurrence[lowestUnmet]!) lowestUnmet = o;
+      }
+      if (f & RUNNING && running === NONE) running = o;
+    }
+    return unmetRunning !== NONE ? unmetRunning : lowestUnmet !== NONE ? lowestUnmet : running;
   }
 
   /**
@@ -186,53 +188,56 @@ export class TaskIdentities {
     return limit;
   }
 
-  private metOnOtherPage(
-    occupants: readonly Occupant[],
-    fingerprint: number,
-    page: number,
-    position: number | null,
-  ): Occupant | undefined {
-    const met = occupants.filter(
-      (o) => o.fingerprint === fingerprint && o.walk === this.walk && o.page !== page && o.repeatedOn !== page,
-    );
-    // The same position again is a re-read (overlapping offsets), not a shift.
-    const found = met.find((o) => o.position === position) ?? met[0];
-    if (found && position !== null && found.position !== null && found.position !== position) {
-      this.splitPairs.push([Math.min(position, found.position), Math.max(position, found.position)]);
+  private metOnOtherPage(first: number, fingerprint: number, page: number, position: number | null): number {
+    const { fingerprint: fingerprints, walk, page: pages, repeatedOn, position: positions, next } = this.occupants;
+    const at = position ?? UNKNOWN;
+    let found = NONE;
+    for (let o = first; o !== NONE; o = next[o]!) {
+      if (fingerprints[o] !== fingerprint || walk[o] !== this.walk || pages[o] === page || repeatedOn[o] === page) continue;
+      // The same position again is a re-read (overlapping offsets), not a shift.
+      if (positions[o] === at) return o;
+      if (found === NONE) found = o;
+    }
+    const foundAt = found === NONE ? UNKNOWN : positions[found]!;
+    if (position !== null && foundAt !== UNKNOWN) {
+      this.splitPairs.push([Math.min(position, foundAt), Math.max(position, foundAt)]);
     }
     return found;
   }
 
-  /** Marks `occupant` as met by an entry; a repeat if this export counted it already. */
-  private claim(
-    occupant: Occupant,
-    fingerprint: number,
-    running: boolean,
-    page: number,
-    position: number | null,
-  ): Verdict | 'repeat' {
-    occupant.walk = this.walk;
-    occupant.page = page;
-    occupant.position = position;
-    if (occupant.counted) return 'repeat';
-    occupant.counted = true;
+  /** Marks occupant `o` as met by an entry; a repeat if this export counted it already. */
+  private claim(o: number, fingerprint: number, running: boolean, page: number, position: number | null): Verdict | 'repeat' {
+    const occupants = this.occupants;
+    occupants.walk[o] = this.walk;
+    occupants.page[o] = page;
+    occupants.position[o] = position ?? UNKNOWN;
+    const flags = occupants.flags[o]!;
+    if (flags & COUNTED) return 'repeat';
     this.distinctTasks += 1;
-    const verdict: Verdict = !occupant.stored ? 'new' : occupant.fingerprint === fingerprint ? 'unchanged' : 'changed';
-    occupant.fingerprint = fingerprint;
-    occupant.running = running;
+    const verdict: Verdict = !(flags & STORED) ? 'new' : occupants.fingerprint[o] === fingerprint ? 'unchanged' : 'changed';
+    occupants.fingerprint[o] = fingerprint;
+    occupants.flags[o] = (flags & ~RUNNING) | COUNTED | (running ? RUNNING : 0);
     return verdict;
   }
 
-  private addNext(key: string, fingerprint: number, running: boolean): Occupant {
-    const occurrences = list(this.groups.get(key) as Group).map((o) => o.occurrence);
-    return this.add(key, new Occupant(Math.max(0, ...occurrences) + 1, fingerprint, running, false));
+  private addNext(key: string, fingerprint: number, running: boolean): number {
+    const { occurrence, next } = this.occupants;
+    let highest = 0;
+    for (let o = this.groups.get(key) as number; o !== NONE; o = next[o]!) highest = Math.max(highest, occurrence[o]!);
+    return this.add(key, highest + 1, fingerprint, running ? RUNNING : 0);
   }
 
-  private add(key: string, occupant: Occupant): Occupant {
-    const group = this.groups.get(key);
-    if (group === undefined) this.groups.set(key, occupant);
-    else if (Array.isArray(group)) group.push(occupant);
-    else this.groups.set(key, [group, occupant]);
-    return occupant;
+  private add(key: string, occurrence: number, fingerprint: number | null, flags: number): number {
+    const o = this.occupants.push(occurrence, fingerprint, flags);
+    const first = this.groups.get(key);
+    if (first === undefined) {
+      this.groups.set(key, o);
+      return o;
+    }
+    const next = this.occupants.next;
+    let last = first;
+    while (next[last] !== NONE) last = next[last]!;
+    next[last] = o;
+    return o;
   }
 }
