@@ -38,7 +38,11 @@ export function endpointReports(
   lastError: (endpoint: string) => string | null,
 ): EndpointReport[] {
   const byEndpoint = new Map<string, ClusterReport[]>();
-  for (const cluster of clusters) byEndpoint.set(cluster.endpoint, [...(byEndpoint.get(cluster.endpoint) ?? []), cluster]);
+  for (const cluster of clusters) {
+    const own = byEndpoint.get(cluster.endpoint);
+    if (own) own.push(cluster);
+    else byEndpoint.set(cluster.endpoint, [cluster]);
+  }
   return [...byEndpoint.entries()]
     .map(([endpoint, own]) => {
       const unreachable = own.some((c) => c.error?.code === 'DWS_ENDPOINT_UNREACHABLE');
