@@ -19,6 +19,7 @@ import { finishRun, startRun, totalAbandonedRuns, type RunGroup } from '../wareh
 import { markAbandonedRuns, startLockedRun, type RunLock } from '../warehouse/run-lock.js';
 import { ClusterLedger } from '../warehouse/cluster-ledger.js';
 import { TaskWriter } from '../warehouse/task-writer.js';
+import { clusterLineLogger, logClusterResult } from './cluster-log-line.js';
 import { endpointReports, type EndpointReport } from './endpoint-report.js';
 import { exportCluster, type ClusterReport } from './export-cluster.js';
 
@@ -131,10 +132,11 @@ export async function runExport(input: RunExportInput): Promise<RunReport> {
         pageConcurrency: config.pageConcurrency,
       },
     };
+    const clusterLog = clusterLineLogger(logger);
     const results = await Promise.all(
       clusters.map(async (cluster) => {
         const result = await exportCluster(context, cluster);
-        logClusterResult(logger, runId, result);
+        logClusterResult(clusterLog, runId, result);
         input.onClusterDone?.(result);
         return result;
       }),
@@ -183,27 +185,4 @@ function runStatus(results: readonly ClusterReport[]): FinishedRunStatus {
   if (results.every((r) => r.status === 'succeeded')) return 'succeeded';
   if (results.every((r) => r.status === 'failed')) return 'failed';
   return 'partial';
-}
-
-/** Clusters the run did not call are told once, not each: per endpoint above, by count in the summary. */
-function logClusterResult(logger: Logger, runId: number, result: ClusterReport): void {
-  const fields = {
-    runId,
-    projectId: result.projectId,
-    clusterId: result.clusterId,
-    status: result.status,
-    apiCount: result.apiCount,
-    fetched: result.tasksFetched,
-    ...result.rows,
-    pages: result.pages,
-    requests: result.requests,
-    retries: result.retries,
-    durationMs: Math.round(result.durationMs),
-    ...(result.error ? { error: result.error } : {}),
-  };
-  const code = result.error?.code;
-  if (code === 'NOT_STARTED' || code === 'DWS_ENDPOINT_UNREACHABLE') logger.debug(fields, `cluster ${result.status}`);
-  else if (result.status === 'succeeded') logger.info(fields, 'cluster exported');
-  else if (result.status === 'failed') logger.error(fields, 'cluster failed');
-  else logger.warn(fields, `cluster ${result.status}`);
 }
