@@ -5,10 +5,10 @@
  * cap on requests in flight. Bodies come back as text for the caller to check.
  */
 import pLimit from 'p-limit';
-import pThrottle from 'p-throttle';
 import { interceptors, type Dispatcher } from 'undici';
 import type { ProxyEnv } from '../config/env.js';
 import type { ExporterConfig } from '../config/schema.js';
+import { createBudget } from './api-budget.js';
 import { createDispatcher, usesProxy } from './dispatcher.js';
 import { withNetworkHint } from './network-hint.js';
 import { makeRetryCallback, type RetryEvent, type RetryPolicy } from './retry-policy.js';
@@ -75,19 +75,9 @@ function isWatched(opts: Dispatcher.DispatchOptions): opts is WatchedOptions {
   return 'attemptWatch' in opts;
 }
 
-/**
- * p-throttle's window for `perSecond`: the rate exactly (limit / interval),
- * in bursts of at most a tenth of a second's budget: 100/s is 10 per 100 ms,
- * 15/s one per 66.7 ms (a limit rounded per 100 ms would allow 20/s).
- */
-export function budgetWindow(perSecond: number): { readonly limit: number; readonly interval: number } {
-  const limit = Math.max(1, Math.floor(perSecond / 10));
-  return { limit, interval: (1000 * limit) / perSecond };
-}
-
-/** Delays each dispatch (each attempt) until the budget allows it; strict: no interval ever holds more than its limit. */
+/** Delays each dispatch (each attempt) until the budget allows it (api-budget.ts). */
 function apiBudget(perSecond: number): Dispatcher.DispatcherComposeInterceptor {
-  const gate = pThrottle({ ...budgetWindow(perSecond), strict: true })(async () => undefined);
+  const gate = createBudget(perSecond);
   return (dispatch) => (opts, handler) => {
     void gate().then(() => {
       // After the budget's wait: a request stopped meanwhile is not sent (undici aborts it first).
