@@ -23,6 +23,10 @@ export interface Bounds {
   readonly dbBoundS: number;
   readonly dbRerunBoundS: number;
   readonly probe: ProbeResult;
+  /** The same trivial client against the scenario's simulator, latency included. */
+  readonly paced: ProbeResult;
+  /** minRequests at the paced client's rate: what the API side takes with no client cost at all. */
+  readonly pacedFloorS: number;
 }
 
 /** Requests a cluster's tasks need at least: one per page, one for an empty cluster. */
@@ -49,7 +53,8 @@ export async function measureBounds(
 ): Promise<Bounds> {
   const { options } = ctx;
   const minRequests = sim.ready.taskCounts.reduce((sum, n) => sum + pagesFor(n, options.pageSize), 0);
-  const probe = await probeThroughput(ctx, label, sim, concurrency);
+  const probe = await probeThroughput(ctx, label, sim, concurrency, false);
+  const paced = await probeThroughput(ctx, label, sim, concurrency, true);
   const file = join(ctx.workDir, `${label}.copy`);
   const dumped = await sim.dump(file);
   log(`${label}: ${int(dumped.rows)} rows written as COPY text (${f(dumped.bytes / 2 ** 20, 0)} MiB) for the DB bound`);
@@ -75,16 +80,28 @@ export async function measureBounds(
     dbBoundS: median(firsts.map((r) => r.totalMs / 1000)),
     dbRerunBoundS: median(seconds.map((r) => r.totalMs / 1000)),
     probe,
+    paced,
+    pacedFloorS: minRequests / paced.requestsPerSecond,
   };
 }
 
-/** The simulator's maximum throughput with a trivial client (zero-latency twin), least disturbed attempt. */
-async function probeThroughput(ctx: Context, label: string, sim: SimulatorHandle, concurrency: number): Promise<ProbeResult> {
+/**
+ * A trivial client's throughput, least disturbed attempt: against the zero-latency twin (the
+ * simulator's maximum), or `atLatency` against the scenario's simulator (the API side's own pace).
+ */
+async function probeThroughput(
+  ctx: Context,
+  label: string,
+  sim: SimulatorHandle,
+  concurrency: number,
+  atLatency: boolean,
+): Promise<ProbeResult> {
   const { options } = ctx;
   const warmupSeconds = Math.min(1, options.probeSeconds / 2);
+  const what = atLatency ? `trivial client at ${options.latencyMs} ms latency` : 'simulator max throughput';
   const { value } = await leastNoisy(
     ctx,
-    `${label}: simulator throughput`,
+    `${label}: ${what}`,
     async () => {
       await waitForQuiet(options.quietWaitMs, ctx.cores);
       const machine0 = machineBusySeconds();
@@ -96,6 +113,7 @@ async function probeThroughput(ctx: Context, label: string, sim: SimulatorHandle
         maxRequests: 500_000,
         connections: concurrency,
         pageSize: options.pageSize,
+        atLatency,
       });
       const self = process.cpuUsage(self0);
       const machine1 = machineBusySeconds();
@@ -104,7 +122,7 @@ async function probeThroughput(ctx: Context, label: string, sim: SimulatorHandle
       const busy = machine0 === null || machine1 === null || sim0 === null || sim1 === null ? null : machine1 - machine0;
       const noise = othersShare(busy, (sim1 ?? 0) - (sim0 ?? 0) + (self.user + self.system) / 1e6, result.seconds + warmupSeconds, ctx.cores);
       log(
-        `${label}: simulator max throughput ${int(result.requestsPerSecond)} req/s (trivial client, ${concurrency} connections, ` +
+        `${label}: ${what} ${int(result.requestsPerSecond)} req/s (${atLatency ? '' : 'trivial client, '}${concurrency} connections, ` +
           `${result.errors} errors; others ${pct(noise)}% of the machine)`,
       );
       return { ...result, noise };

@@ -54,7 +54,8 @@ export function boundsDetail(s: ScenarioResult, latencyMs: number): string {
   return (
     `- ${s.id} ${s.title}: ${s.runs.length} run(s); min requests ${int(b.minRequests)} → latency bound ` +
     `${int(b.minRequests)} × ${latencyMs} ms ÷ ${s.concurrency} = ${f(b.latencyBoundS)} s; simulator max ` +
-    `${int(b.probe.requestsPerSecond)} req/s → ${f(b.throughputBoundS)} s; DB bound ${f(b.dbBoundS)} s${db}` +
+    `${int(b.probe.requestsPerSecond)} req/s → ${f(b.throughputBoundS)} s; a trivial client at ${latencyMs} ms ` +
+    `${int(b.paced.requestsPerSecond)} req/s → ${f(b.pacedFloorS)} s; DB bound ${f(b.dbBoundS)} s${db}` +
     (Number.isFinite(b.dbRerunBoundS) ? `; same rows into the full table ${f(b.dbRerunBoundS)} s` : '') +
     `; exporter in-process run ${f(m.ledgerS)} s of ${f(m.wallS)} s wall; walls ${s.runs.map((r) => f(r.result.wallMs / 1000)).join(', ')} s` +
     (s.notes.length ? `; ${s.notes.join('; ')}` : '') +

@@ -102,6 +102,8 @@ export async function probeSimulator(
     readonly maxRequests: number;
     readonly connections: number;
     readonly pageSize: number;
+    /** Against the scenario's own simulator, with its latency, instead of the zero-latency twin. */
+    readonly atLatency?: boolean;
   },
 ): Promise<ProbeResult> {
   const targets: { path: string }[] = [];
@@ -122,7 +124,7 @@ export async function probeSimulator(
     if (targets.length >= 5_000) break;
   }
   const agent = new Agent({ connections: options.connections, keepAliveTimeout: 10_000 });
-  const origin = ready.probeUrl;
+  const origin = options.atLatency === true ? ready.url : ready.probeUrl;
   let deadline = performance.now() + options.warmupSeconds * 1000;
   let sent = 0;
   let errors = 0;
