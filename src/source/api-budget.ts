@@ -3,9 +3,10 @@
  * go. At most `limit` attempts in any `interval` (budgetWindow), so exactly
  * the rate over time, in bursts of at most a tenth of a second's share.
  * Hand-written: p-throttle's strict mode spaces calls ceil(interval / limit)
- * ms apart, which let 300/s through as 250/s and capped any rate at ~1 000/s
- * (test/unit/source/api-budget.test.ts), and its windowed mode lets two
- * windows' worth through across a boundary.
+ * ms apart, which let 300/s through as ~250/s and capped any rate at ~1 000/s
+ * (test/unit/source/api-budget.test.ts, run against it before this module
+ * replaced it), and its windowed mode lets two windows' worth through across
+ * a boundary.
  */
 
 /**

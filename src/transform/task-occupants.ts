@@ -17,9 +17,9 @@ export const COUNTED = 8;
 /**
  * Every stored or listed task of the cluster (an occupant of its key), one
  * index each into parallel typed arrays rather than an object each: they live
- * as long as the walk, and a thousand small objects per cluster were most of
- * what a rerun's scavenges copied and promoted (bench/README.md). `walk`,
- * `page` and `position` tell where an occupant was last met; `repeatedOn`, the
+ * as long as the walk, long enough for scavenges to copy and promote a
+ * thousand small objects per cluster (bench/README.md, garbage collection).
+ * `walk`, `page` and `position` tell where an occupant was last met; `repeatedOn`, the
  * page on which an entry last repeated it (rule 2: one repeat per page);
  * `next`, the next occupant of the same key, in the order they were added.
  */
