@@ -95,9 +95,13 @@ export async function startServer(start: ServerStart): Promise<ServerProcess> {
       env: childEnv(),
       ...runAs(start.account),
     });
-  } finally {
+  } catch (error) {
     await log.close();
+    throw error;
   }
+  // Listening before the first await: a server that cannot start (its data
+  // directory held) exits within milliseconds, and a missed 'exit' cost the
+  // whole ready timeout.
   let failure: string | undefined;
   child.once('error', (error) => {
     failure = `cannot run ${start.postgres} (${describeCause(error)})`;
@@ -109,6 +113,8 @@ export async function startServer(start: ServerStart): Promise<ServerProcess> {
     });
   });
   child.unref();
+  // The child has its own copy of the descriptor.
+  await log.close();
   const release = stopOnSignal(() => stopChild(child, stopped, SIGNAL_STOP_MS));
   const deadline = Date.now() + READY_TIMEOUT_MS;
   while (!(await isReady(start.pgdata, child.pid))) {
