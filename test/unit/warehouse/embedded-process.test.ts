@@ -24,14 +24,14 @@ describe('startServer', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it('reports a server that exits while the start is still closing its log file, at once', async () => {
+  // A missed exit would wait out the 120 s ready timeout ("not ready"), past this test's own timeout.
+  it('reports a server that exits while the start is still closing its log file, as the exit it is', async () => {
     // The libuv pool kept busy with a queue of hashes: closing the log file waits its turn, and the child exits meanwhile.
     let stop = false;
     const keepBusy = async (): Promise<void> => {
       while (!stop) await slowHash('x', 'y', 20_000, 32, 'sha256');
     };
     const busy = Array.from({ length: 16 }, keepBusy);
-    const started = Date.now();
     const failure = await startServer({
       postgres: '/bin/false',
       args: [],
@@ -48,6 +48,5 @@ describe('startServer', () => {
     await Promise.all(busy);
     expect(failure).toBeInstanceOf(EmbeddedPostgresError);
     expect(failure instanceof Error ? failure.message : '').toContain('it exited with code 1');
-    expect(Date.now() - started).toBeLessThan(30_000);
   }, 60_000);
 });
