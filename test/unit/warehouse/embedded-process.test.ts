@@ -9,23 +9,16 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { EmbeddedPostgresError } from '../../../src/core/errors.js';
 import { startServer } from '../../../src/warehouse/embedded-process.js';
 
 const slowHash = promisify(pbkdf2);
 
 describe('startServer', () => {
-  let dir: string;
-  beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'dws-exporter-start-'));
-  });
-  afterAll(async () => {
-    await rm(dir, { recursive: true, force: true });
-  });
-
   // A missed exit would wait out the 120 s ready timeout ("not ready"), past this test's own timeout.
   it('reports a server that exits while the start is still closing its log file, as the exit it is', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'dws-exporter-start-'));
     // The libuv pool kept busy with a queue of hashes: closing the log file waits its turn, and the child exits meanwhile.
     let stop = false;
     const keepBusy = async (): Promise<void> => {
@@ -40,12 +33,16 @@ describe('startServer', () => {
       port: 1,
       logPath: join(dir, 'server.log'),
       remedy: 'fix what the log says',
-    }).then(
-      () => null,
-      (error: unknown) => error,
-    );
-    stop = true;
-    await Promise.all(busy);
+    })
+      .then(
+        () => null,
+        (error: unknown) => error,
+      )
+      .finally(async () => {
+        stop = true;
+        await Promise.all(busy);
+        await rm(dir, { recursive: true, force: true });
+      });
     expect(failure).toBeInstanceOf(EmbeddedPostgresError);
     expect(failure instanceof Error ? failure.message : '').toContain('it exited with code 1');
   }, 60_000);
