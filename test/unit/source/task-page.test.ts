@@ -114,7 +114,7 @@ describe('bodies that are not a tasks page', () => {
   it('a task that is not an object is refused, naming its index', () => {
     for (const bad of [1, 'task', null, [TASK], true]) {
       const message = problem(page({ logical_cluster_tasks: [TASK, bad], count: 2 }));
-      expect(message, JSON.stringify(bad)).toMatch(/^logical_cluster_tasks\.1: /);
+      expect(message, JSON.stringify(bad)).toBe('logical_cluster_tasks.1: not an object');
     }
   });
 
