@@ -35,6 +35,12 @@ export interface RowContext {
 const KNOWN_FIELDS = new Set(['type', 'logical_cluster_name', 'start_time', 'end_time', 'result', 'log']);
 const NO_ISSUES: readonly string[] = Object.freeze([]);
 const NUL = '\u0000';
+/**
+ * Between the parts of a natural key. Also the field separator of the stored
+ * tasks' one-value-per-cluster read (warehouse/stored-tasks.ts), whose first
+ * three fields are then a stored task's key as it stands.
+ */
+export const KEY_SEPARATOR = '\u001f';
 
 /**
  * The natural key within one cluster. The API has no task id; a task is
@@ -46,18 +52,23 @@ export function naturalKey(row: Pick<TaskRow, 'logicalClusterName' | 'taskType' 
 }
 
 /**
+ * The parts joined by KEY_SEPARATOR; when a part holds that character itself,
+ * the parts as JSON, which escapes it: a key of the first kind has exactly two
+ * raw separators, one of the second none, so no two part triples share a key.
  * join(), not a template: keys live as long as their cluster's walk, and a
- * concatenated string stays a rope (four nodes plus its three parts) until
- * something flattens it; join() writes one flat string.
+ * concatenated string stays a rope until something flattens it.
  */
 function joinKey(name: string, type: string, start: string): string {
-  return [name, type, start].join(NUL);
+  if (name.includes(KEY_SEPARATOR) || type.includes(KEY_SEPARATOR) || start.includes(KEY_SEPARATOR)) {
+    return JSON.stringify([name, type, start]);
+  }
+  return [name, type, start].join(KEY_SEPARATOR);
 }
 
 /** The natural key straight from an API task, without building the row. */
 export function rawTaskKey(task: RawTask): string {
   const { logical_cluster_name: name, type, start_time: start } = task;
-  // The common case, without the per-field bookkeeping: three clean strings.
+  // The common case, without the per-field bookkeeping: three strings the row stores as they are.
   if (
     typeof name === 'string' && typeof type === 'string' && typeof start === 'string' &&
     !name.includes(NUL) && !type.includes(NUL) && !start.includes(NUL)

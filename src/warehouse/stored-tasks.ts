@@ -5,9 +5,10 @@
  */
 import type pg from 'pg';
 import type { StoredTask } from '../transform/task-identity.js';
-import { naturalKey } from '../transform/task-row.js';
+import { KEY_SEPARATOR, naturalKey } from '../transform/task-row.js';
 
-const FIELD = '\u001f';
+// The key's own separator: a record's first three fields are the task's key as they stand.
+const FIELD = KEY_SEPARATOR;
 const RECORD = '\u001e';
 
 /**
@@ -80,19 +81,45 @@ function wellFormed(text: string): boolean {
   }
 }
 
+/**
+ * The records as StoredTasks, each key one slice of the text (its first three
+ * fields), the numbers read in place: a cluster's keys then hold one string
+ * between them, not a thousand, for scavenges to copy while its walk lasts.
+ */
 function* storedInText(text: string): Generator<StoredTask> {
   let start = 0;
   while (start <= text.length) {
     const end = text.indexOf(RECORD, start);
     const stop = end === -1 ? text.length : end;
-    const a = text.indexOf(FIELD, start);
-    const b = text.indexOf(FIELD, a + 1);
-    const c = text.indexOf(FIELD, b + 1);
+    const c = text.indexOf(FIELD, text.indexOf(FIELD, text.indexOf(FIELD, start) + 1) + 1);
     const d = text.indexOf(FIELD, c + 1);
-    yield storedTask([text.slice(start, a), text.slice(a + 1, b), text.slice(b + 1, c), text.slice(c + 1, d), Number(text.slice(d + 1, stop))]);
+    const flags = digits(text, d + 1, stop);
+    yield {
+      key: text.slice(start, c),
+      occurrence: Math.floor(flags / 4),
+      fingerprint: c + 1 === d ? null : digits(text, c + 1, d),
+      running: (flags & 2) !== 0,
+      flagged: (flags & 1) !== 0,
+    };
     if (end === -1) return;
     start = end + 1;
   }
+}
+
+/**
+ * The non-negative integer written in text[from, to): PostgreSQL's text of an
+ * int or of a fingerprint (a bigint under 2^53, exact in a double). NaN for
+ * anything else (a fingerprint edited by hand): it matches no task, which is
+ * then written again.
+ */
+function digits(text: string, from: number, to: number): number {
+  let value = 0;
+  for (let i = from; i < to; i++) {
+    const digit = text.charCodeAt(i) - 48;
+    if (digit < 0 || digit > 9) return NaN;
+    value = value * 10 + digit;
+  }
+  return value;
 }
 
 async function readRowByRow(pool: pg.Pool, clusterId: string): Promise<StoredTask[]> {

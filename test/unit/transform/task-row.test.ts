@@ -6,7 +6,7 @@
 import { seededRandom } from '../../../src/simulator/random.js';
 import { describe, expect, it } from 'vitest';
 import type { RawTask } from '../../../src/source/task-page.js';
-import { naturalKey, rawTaskKey, toTaskRow, type RowContext } from '../../../src/transform/task-row.js';
+import { KEY_SEPARATOR, naturalKey, rawTaskKey, toTaskRow, type RowContext } from '../../../src/transform/task-row.js';
 
 const UTC: RowContext = { projectId: 'p-1', clusterId: 'c-1', sourceTimeZone: 'UTC' };
 const SHANGHAI: RowContext = { ...UTC, sourceTimeZone: 'Asia/Shanghai' };
@@ -270,8 +270,8 @@ describe('NUL characters (PostgreSQL text cannot hold U+0000)', () => {
     expect(row.logicalClusterName).toBe(`lc${ESCAPED_NUL}x`);
     expect(row.taskType).toBe(`${ESCAPED_NUL}Expand`);
     expect([...row.issues].sort()).toEqual(['logical_cluster_name_nul_escaped', 'type_nul_escaped']);
-    // The key's two separators are its only NULs.
-    expect(naturalKey(row).split(NUL)).toHaveLength(3);
+    // The key holds the escaped text, never a NUL.
+    expect(naturalKey(row)).not.toContain(NUL);
   });
 
   it('in start_time are escaped; the time is then unparsable and flagged too', () => {
@@ -362,10 +362,27 @@ describe('issues', () => {
 });
 
 describe('the natural key', () => {
-  it('is logical cluster name, type and raw start string joined by NUL', () => {
+  it('is logical cluster name, type and raw start string joined by U+001F', () => {
     expect(naturalKey({ logicalClusterName: 'lc', taskType: 'Create', startTimeRaw: '2023-06-15 08:00:00' })).toBe(
-      `lc${NUL}Create${NUL}2023-06-15 08:00:00`,
+      `lc${KEY_SEPARATOR}Create${KEY_SEPARATOR}2023-06-15 08:00:00`,
     );
+  });
+
+  it('stays one key per part triple when the parts hold the separator themselves', () => {
+    const S = KEY_SEPARATOR;
+    const triples: [string, string, string][] = [
+      [`a${S}b`, 'c', 'd'],
+      ['a', `b${S}c`, 'd'],
+      ['a', 'b', `c${S}d`],
+      [`a${S}b${S}c`, '', 'd'],
+      ['["a","b","c"]', '', ''],
+      ['a', 'b', 'c'],
+      [`a${S}`, 'b', 'c'],
+      ['a', `${S}b`, 'c'],
+    ];
+    const keys = triples.map(([logicalClusterName, taskType, startTimeRaw]) => naturalKey({ logicalClusterName, taskType, startTimeRaw }));
+    expect(new Set(keys).size).toBe(triples.length);
+    expect(rawTaskKey(task({ logical_cluster_name: `a${S}b`, type: 'c', start_time: 'd' }))).toBe(keys[0]);
   });
 
   it('uses the raw start string, so the configured zone never changes it', () => {
