@@ -10,7 +10,7 @@ import { DbError, describeCause } from '../core/errors.js';
 import { clusterError, clusterErrorFrom, type ClusterError } from '../core/run-outcome.js';
 import type { ClusterRef } from '../plan/cluster-ref.js';
 import type { RequestStats } from '../source/dws-client.js';
-import type { StoredTask } from '../transform/task-identity.js';
+import type { StoredTasks } from '../transform/task-identity.js';
 import type { ClusterLedger } from '../warehouse/cluster-ledger.js';
 import { ClusterListing } from '../warehouse/cluster-listing.js';
 import { withDbRetry, type DbRetryPolicy } from '../warehouse/db-retry.js';
@@ -112,7 +112,7 @@ export async function exportCluster(ctx: ClusterExportContext, cluster: ClusterR
 async function fetchStage(
   ctx: ClusterExportContext,
   cluster: ClusterRef,
-  walk: (slot: FetchSlot, storedTasks: Iterable<StoredTask>) => Promise<ClusterWalk>,
+  walk: (slot: FetchSlot, storedTasks: StoredTasks) => Promise<ClusterWalk>,
 ): Promise<FetchStage> {
   const notStarted = (): FetchStage | null => {
     if (!ctx.signal.aborted) return null;
@@ -130,7 +130,7 @@ async function fetchStage(
       if (stopped) return stopped;
       if (unreachable) return { kind: 'not-started', status: 'failed', error: clusterErrorFrom(unreachable) };
       if (ctx.client.endpoints.isOpen(cluster.endpoint)) continue;
-      let storedTasks: Iterable<StoredTask>;
+      let storedTasks: StoredTasks;
       try {
         storedTasks = await withDbRetry(ctx.dbRetry, () => ctx.ledger.open(cluster));
       } catch (error) {

@@ -24,6 +24,9 @@ export interface StoredTask {
   readonly flagged: boolean;
 }
 
+/** A cluster's stored tasks; `size`, when known, sizes the identity state once instead of growing it. */
+export type StoredTasks = Iterable<StoredTask> & { readonly size?: number };
+
 /** An entry to write: `new` (insert) or `changed` (its stored occurrence differs). */
 export interface ToWrite {
   readonly index: number;
@@ -69,8 +72,8 @@ export class TaskIdentities {
   /** Listing positions of rule-2 repeats and what they repeated, in this walk. */
   private splitPairs: (readonly [number, number])[] = [];
 
-  constructor(stored: Iterable<StoredTask>) {
-    this.occupants = new Occupants(Array.isArray(stored) ? stored.length : 0);
+  constructor(stored: StoredTasks) {
+    this.occupants = new Occupants(Array.isArray(stored) ? stored.length : (stored.size ?? 0));
     for (const task of stored) {
       const flags = STORED | (task.running ? RUNNING : 0) | (task.flagged ? FLAGGED : 0);
       this.add(task.key, task.occurrence, task.fingerprint, flags);

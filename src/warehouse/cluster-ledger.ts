@@ -6,7 +6,7 @@
  */
 import type pg from 'pg';
 import type { ClusterRef } from '../plan/cluster-ref.js';
-import type { StoredTask } from '../transform/task-identity.js';
+import type { StoredTasks } from '../transform/task-identity.js';
 import { Coalescer } from './coalesce.js';
 import { finishClusterRuns, START_CLUSTER_RUNS_SQL, type FinishedClusterRun } from './ledger.js';
 import { storedTasksOf, storedTasksSql } from './stored-tasks.js';
@@ -18,7 +18,7 @@ type Finished = { readonly clusterId: string; readonly outcome: FinishedClusterR
 const OPEN_CLUSTERS_SQL = `WITH started AS (${START_CLUSTER_RUNS_SQL})${storedTasksSql('$3::text[]')}`;
 
 export class ClusterLedger {
-  private readonly opens: Coalescer<Started, Iterable<StoredTask>>;
+  private readonly opens: Coalescer<Started, StoredTasks>;
   private readonly finishes: Coalescer<Finished, void>;
 
   constructor(pool: pg.Pool, runId: number) {
@@ -39,7 +39,7 @@ export class ClusterLedger {
   }
 
   /** The cluster's ledger row, `running` (idempotent), and what is stored of it, for the identity rule. */
-  open(cluster: Started): Promise<Iterable<StoredTask>> {
+  open(cluster: Started): Promise<StoredTasks> {
     return this.opens.request(cluster);
   }
 

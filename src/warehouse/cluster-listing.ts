@@ -5,7 +5,7 @@
  * the run's writer. An unchanged task is never transformed, nor sent.
  */
 import type { RawTask } from '../source/task-page.js';
-import { TaskIdentities, type StoredTask } from '../transform/task-identity.js';
+import { TaskIdentities, type StoredTasks } from '../transform/task-identity.js';
 import { isRunningTask, rawTaskKey, toTaskRow, type RowContext } from '../transform/task-row.js';
 import { copyLine, identityEnd, runIdsEnd } from './copy-text.js';
 import { fingerprintSeed, taskFingerprint } from './fingerprint.js';
@@ -29,7 +29,7 @@ export class ClusterListing {
   constructor(
     private readonly writer: TaskWriter,
     private readonly context: RowContext,
-    stored: Iterable<StoredTask>,
+    stored: StoredTasks,
   ) {
     this.identities = new TaskIdentities(stored);
     this.seed = fingerprintSeed(context);

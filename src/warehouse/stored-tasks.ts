@@ -4,7 +4,7 @@
  * flagged, for the identity rule (transform/task-identity.ts).
  */
 import type pg from 'pg';
-import type { StoredTask } from '../transform/task-identity.js';
+import type { StoredTask, StoredTasks } from '../transform/task-identity.js';
 import { KEY_SEPARATOR, naturalKey } from '../transform/task-row.js';
 
 // The key's own separator: a record's first three fields are the task's key as they stand.
@@ -56,27 +56,28 @@ export function storedTasksOf(
   pool: pg.Pool,
   clusterIds: readonly string[],
   rows: readonly (readonly [string, string])[],
-): Promise<Iterable<StoredTask>[]> {
+): Promise<StoredTasks[]> {
   const byCluster = new Map(rows);
   return Promise.all(
-    clusterIds.map(async (id): Promise<Iterable<StoredTask>> => {
+    clusterIds.map(async (id): Promise<StoredTasks> => {
       const text = byCluster.get(id);
       if (text === undefined) return [];
-      return wellFormed(text) ? storedInText(text) : readRowByRow(pool, id);
+      const size = recordCount(text);
+      return size === null ? readRowByRow(pool, id) : { size, [Symbol.iterator]: () => storedInText(text) };
     }),
   );
 }
 
-/** Every record has exactly its five fields (no key text holds a separator). */
-function wellFormed(text: string): boolean {
+/** The number of records, each of exactly its five fields; null if a key text holds a separator. */
+function recordCount(text: string): number | null {
   let start = 0;
-  for (;;) {
+  for (let records = 1; ; records++) {
     const end = text.indexOf(RECORD, start);
     const stop = end === -1 ? text.length : end;
     let fields = 1;
     for (let at = text.indexOf(FIELD, start); at !== -1 && at < stop; at = text.indexOf(FIELD, at + 1)) fields += 1;
-    if (fields !== 5) return false;
-    if (end === -1) return true;
+    if (fields !== 5) return null;
+    if (end === -1) return records;
     start = end + 1;
   }
 }

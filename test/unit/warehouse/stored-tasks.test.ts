@@ -32,6 +32,11 @@ describe('stored tasks read from one text value', () => {
     ]);
   });
 
+  it('say how many they are before they are read, so the identity state is sized once', async () => {
+    const [stored] = await storedTasksOf(NO_POOL, ['c'], [['c', [['a', 'b', 'c', '1', '4'].join(F), ['a', 'b', 'd', '2', '4'].join(F)].join(R)]]);
+    expect(stored?.size).toBe(2);
+  });
+
   it('read an empty fingerprint as none, and one that is not digits as one that matches no task', async () => {
     const [none, edited] = await read([['a', 'b', 'c', '', '4'].join(F), ['a', 'b', 'd', '-17', '4'].join(F)].join(R));
     expect(none?.fingerprint).toBeNull();
