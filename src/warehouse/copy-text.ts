@@ -38,7 +38,20 @@ export function copyLine(row: TaskRow, end = '\n'): string {
  * run: the line goes straight into the table).
  */
 export function identityEnd(occurrence: number, fingerprint: number, tail = '\n'): string {
-  return `\t${occurrence}\t${fingerprint}${tail}`;
+  return `\t${occurrence}\t${fingerprintText(fingerprint)}${tail}`;
+}
+
+/**
+ * String(fingerprint) for a whole number in [0, 2^53), written as two halves
+ * below 10^8: V8 formats small integers several times faster than a double
+ * above 2^31 (3% of a first load's profile). The division is exact enough:
+ * within 10^-8 of an integer only when the low half is 0, where it is exact.
+ */
+export function fingerprintText(fingerprint: number): string {
+  if (fingerprint < 1e8) return String(fingerprint);
+  const high = Math.floor(fingerprint / 1e8);
+  const low = fingerprint - high * 1e8;
+  return `${high}${low < 1e7 ? String(low).padStart(8, '0') : low}`;
 }
 
 /** A new task's first and last run, ending its line (identityEnd's tail). */

@@ -4,7 +4,7 @@
  * `\N`), decoding gives back exactly the values COPY would store.
  */
 import { describe, expect, it } from 'vitest';
-import { COPY_COLUMNS, copyLine, decodeCopyText, identityEnd, isoInstant } from '../../../src/warehouse/copy-text.js';
+import { COPY_COLUMNS, copyLine, decodeCopyText, fingerprintText, identityEnd, isoInstant } from '../../../src/warehouse/copy-text.js';
 import { COLUMN_NAMES } from '../../../src/warehouse/task-columns.js';
 import { seededRandom } from '../../../src/simulator/random.js';
 import type { TaskRow } from '../../../src/transform/task-row.js';
@@ -64,6 +64,15 @@ describe('COPY text', () => {
 
   it('decodes empty text to empty columns', () => {
     expect(decodeCopyText('')).toEqual(COLUMN_NAMES.map(() => []));
+  });
+});
+
+describe('fingerprintText', () => {
+  it('is String(n) for every whole number a fingerprint can be, halves with leading zeros included', () => {
+    const edges = [0, 1, 9, 99_999_999, 1e8, 1e8 + 1, 1e8 + 9_999_999, 1e8 + 10_000_000, 123_400_000_001, 2 ** 31, 2 ** 32 + 7, 2 ** 53 - 1, 2 ** 53 - 100_000_000];
+    const random = seededRandom(5);
+    const draws = Array.from({ length: 20_000 }, () => Math.floor(random() * 2 ** 21) * 2 ** 32 + Math.floor(random() * 2 ** 32));
+    for (const n of [...edges, ...draws]) expect(fingerprintText(n), String(n)).toBe(String(n));
   });
 });
 
