@@ -11,6 +11,11 @@ import { KEY_SEPARATOR, naturalKey } from '../transform/task-row.js';
 const FIELD = KEY_SEPARATOR;
 const RECORD = '\u001e';
 
+/** A separator as a PostgreSQL escape-string literal, so the SQL and the parser below cannot drift apart. */
+function sqlChar(char: string): string {
+  return `E'\\x${char.charCodeAt(0).toString(16).padStart(2, '0')}'`;
+}
+
 /**
  * The stored tasks of the clusters in `clusterIds` (a text[] parameter): one
  * text value per cluster, one result row to parse instead of one per task
@@ -20,8 +25,8 @@ const RECORD = '\u001e';
 export function storedTasksSql(clusterIds: string): string {
   return `
 SELECT cluster_id,
-       string_agg(concat_ws(E'\\x1f', logical_cluster_name, task_type, start_time_raw, coalesce(row_fingerprint::text, ''),
-                            occurrence * 4 + is_running::int * 2 + (cardinality(parse_issues) > 0)::int), E'\\x1e')
+       string_agg(concat_ws(${sqlChar(FIELD)}, logical_cluster_name, task_type, start_time_raw, coalesce(row_fingerprint::text, ''),
+                            occurrence * 4 + is_running::int * 2 + (cardinality(parse_issues) > 0)::int), ${sqlChar(RECORD)})
   FROM dws.logical_cluster_tasks
  WHERE cluster_id = ANY (${clusterIds})
  GROUP BY cluster_id`;

@@ -6,6 +6,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { SimFleet, type SimCluster, type SimTask } from '../../src/simulator/index.js';
+import { rawTaskKey } from '../../src/transform/task-row.js';
+import { storedTasksOf, storedTasksSql } from '../../src/warehouse/stored-tasks.js';
 import { withDatabase } from '../support/database.js';
 import { exportOnce, fleetConfig, fleetTasks, storedTasks, withSimulator } from '../support/exporter.js';
 
@@ -32,6 +34,25 @@ describe('stored tasks with any text in their key', () => {
         expect(second.totals).toMatchObject({ rowsInserted: 0, rowsUpdated: 0, rowsUnchanged: 60 });
         expect(await versions()).toEqual(before);
         expect(await storedTasks(db.pool)).toEqual(fleetTasks(fleet));
+      });
+    });
+  });
+
+  it('are read from the one text value PostgreSQL builds, row by row only for the cluster whose keys hold a separator', async () => {
+    const fleet = hostileFleet();
+    const [plain, hostile] = fleet.clusters as [SimCluster, SimCluster];
+    await withDatabase(async (db) => {
+      await withSimulator({ fleet }, async (simulator) => {
+        expect((await exportOnce(db.url, fleetConfig(simulator, fleet))).status).toBe('succeeded');
+        const ids = [plain.id, hostile.id];
+        const result = await db.pool.query<[string, string]>({ text: storedTasksSql('$1::text[]'), values: [ids], rowMode: 'array' });
+        const [fromText, rowByRow] = await storedTasksOf(db.pool, ids, result.rows);
+        // The SQL's separators and the parser's agree: the plain cluster is read from its text, sized up front.
+        expect(Array.isArray(fromText)).toBe(false);
+        expect(fromText?.size).toBe(plain.tasks.length);
+        expect([...(fromText ?? [])].map((t) => t.key).sort()).toEqual(plain.tasks.map((t) => rawTaskKey({ ...t })).sort());
+        expect(Array.isArray(rowByRow)).toBe(true);
+        expect([...(rowByRow ?? [])].map((t) => t.key).sort()).toEqual(hostile.tasks.map((t) => rawTaskKey({ ...t })).sort());
       });
     });
   });
