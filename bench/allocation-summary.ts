@@ -5,6 +5,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
+import { shortUrl } from './cpuprofile-summary.js';
 
 interface ProfileNode {
   readonly id: number;
@@ -19,10 +20,7 @@ interface HeapProfile {
 
 function label(node: ProfileNode): string {
   const { functionName, url, lineNumber } = node.callFrame;
-  const nm = url.lastIndexOf('/node_modules/');
-  const src = url.search(/\/(src|bench)\//);
-  const where = nm >= 0 ? url.slice(nm + '/node_modules/'.length) : src >= 0 ? url.slice(src + 1) : url;
-  return `${functionName || '(anonymous)'}${where ? ` ${where}:${lineNumber + 1}` : ''}`;
+  return `${functionName || '(anonymous)'}${url ? ` ${shortUrl(url)}:${lineNumber + 1}` : ''}`;
 }
 
 export function summarise(profile: HeapProfile, n = 20): string {

@@ -43,7 +43,8 @@ export interface ProfileSummary {
   readonly inclusiveSrc: readonly Entry[];
 }
 
-function shortUrl(url: string): string {
+/** A frame's script as a reader wants it: package path, `src/…` or `bench/…` (also allocation-summary.ts). */
+export function shortUrl(url: string): string {
   const nm = url.lastIndexOf('/node_modules/');
   if (nm >= 0) return url.slice(nm + '/node_modules/'.length);
   const src = url.search(/\/(src|bench)\//);
