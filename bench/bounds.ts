@@ -22,6 +22,9 @@ export interface Bounds {
   readonly dbRerun: DbBoundResult | null;
   readonly dbBoundS: number;
   readonly dbRerunBoundS: number;
+  /** Each DB bound sample, in the order taken (the median is dbBoundS). */
+  readonly dbSamplesS: readonly number[];
+  readonly dbRerunSamplesS: readonly number[];
   readonly probe: ProbeResult;
   /** The same trivial client against the scenario's simulator, latency included. */
   readonly paced: ProbeResult;
@@ -51,6 +54,27 @@ export async function measureBounds(
   repeats: number,
   withRerun: boolean,
 ): Promise<Bounds> {
+  const sampler = await startBounds(ctx, label, sim, concurrency, withRerun);
+  for (let i = 0; i < repeats; i++) await sampler.sample();
+  return sampler.finish();
+}
+
+/** A scenario's bounds, their DB samples taken one at a time: between exporter runs, so that drift hits both alike. */
+export interface BoundsSampler {
+  /** One DB bound sample (and the rerun's, with `withRerun`), least disturbed attempt. */
+  sample(): Promise<void>;
+  /** The bounds, DB bounds the median of the samples taken; removes the COPY file. */
+  finish(): Promise<Bounds>;
+}
+
+/** The HTTP probes now, and the scenario's rows written as COPY text for the DB samples to come. */
+export async function startBounds(
+  ctx: Context,
+  label: string,
+  sim: SimulatorHandle,
+  concurrency: number,
+  withRerun: boolean,
+): Promise<BoundsSampler> {
   const { options } = ctx;
   const minRequests = sim.ready.taskCounts.reduce((sum, n) => sum + pagesFor(n, options.pageSize), 0);
   const probe = await probeThroughput(ctx, label, sim, concurrency, false);
@@ -60,28 +84,34 @@ export async function measureBounds(
   log(`${label}: ${int(dumped.rows)} rows written as COPY text (${f(dumped.bytes / 2 ** 20, 0)} MiB) for the DB bound`);
   const firsts: DbBoundResult[] = [];
   const seconds: DbBoundResult[] = [];
-  for (let i = 0; i < repeats; i++) {
-    const { first, second } = await dbBound(ctx, label, file, withRerun);
-    firsts.push(first);
-    if (second) seconds.push(second);
-  }
-  await rm(file, { force: true });
-  const latencyBoundS = latencyBound(minRequests, options.latencyMs, concurrency);
-  const throughputBoundS = minRequests / probe.requestsPerSecond;
-  const pick = (list: readonly DbBoundResult[]): DbBoundResult | null =>
-    [...list].sort((a, b) => a.totalMs - b.totalMs)[Math.floor((list.length - 1) / 2)] ?? null;
   return {
-    minRequests,
-    latencyBoundS,
-    throughputBoundS,
-    httpBoundS: Math.max(latencyBoundS, throughputBoundS),
-    db: pick(firsts),
-    dbRerun: pick(seconds),
-    dbBoundS: median(firsts.map((r) => r.totalMs / 1000)),
-    dbRerunBoundS: median(seconds.map((r) => r.totalMs / 1000)),
-    probe,
-    paced,
-    pacedFloorS: minRequests / paced.requestsPerSecond,
+    async sample() {
+      const { first, second } = await dbBound(ctx, label, file, withRerun);
+      firsts.push(first);
+      if (second) seconds.push(second);
+    },
+    async finish() {
+      await rm(file, { force: true });
+      const latencyBoundS = latencyBound(minRequests, options.latencyMs, concurrency);
+      const throughputBoundS = minRequests / probe.requestsPerSecond;
+      const pick = (list: readonly DbBoundResult[]): DbBoundResult | null =>
+        [...list].sort((a, b) => a.totalMs - b.totalMs)[Math.floor((list.length - 1) / 2)] ?? null;
+      return {
+        minRequests,
+        latencyBoundS,
+        throughputBoundS,
+        httpBoundS: Math.max(latencyBoundS, throughputBoundS),
+        db: pick(firsts),
+        dbRerun: pick(seconds),
+        dbBoundS: median(firsts.map((r) => r.totalMs / 1000)),
+        dbRerunBoundS: median(seconds.map((r) => r.totalMs / 1000)),
+        dbSamplesS: firsts.map((r) => r.totalMs / 1000),
+        dbRerunSamplesS: seconds.map((r) => r.totalMs / 1000),
+        probe,
+        paced,
+        pacedFloorS: minRequests / paced.requestsPerSecond,
+      };
+    },
   };
 }
 

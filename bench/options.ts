@@ -117,7 +117,7 @@ const TABLE = {
   concurrency: spec('--concurrency N', R, 'exporter concurrency = http.maxInFlight = pageConcurrency', whole(32)),
   pageSize: spec('--page-size N', R, 'exporter pageSize', whole(100)),
   repeat: spec('--repeat N', R, 'runs of the smaller scenarios, medians reported', whole(3, { quick: 1 }), 'BENCH_REPEAT'),
-  repeatBig: spec('--repeat-big N', R, 'runs of the 1M fleet and its rerun', whole(1)),
+  repeatBig: spec('--repeat-big N', R, 'runs of the 1M fleet, its rerun and (6), each after a DB bound sample; medians reported', whole(3, { quick: 1 })),
   only: spec('--only LIST', R, 'comma-separated names from Scenarios below', scenarioSet()),
   profileScale: spec(
     '--profile-scale X',

@@ -47,7 +47,7 @@ export async function report(ctx: Context, machine: Machine, outputs: readonly S
       `exporter source ${machine.source}; ` +
       `exporter CPU and RSS by ${machine.measuredWith}.`,
     `Sizes: scale ${options.scale}; latency ${options.latencyMs} ms; concurrency ${options.concurrency}; page size ${options.pageSize}; ` +
-      `medians of ${options.repeat} run(s) for 2, 3, 5a and ${options.repeatBig} for 1, 4, 5b. Whole benchmark: ${f(totalS / 60, 1)} min.` +
+      `medians of ${options.repeat} run(s) for 2, 3, 5a and ${options.repeatBig} for 1, 4, 5b, 6. Whole benchmark: ${f(totalS / 60, 1)} min.` +
       (options.nodeFlags.length > 0 ? ` Exporter node flags: ${options.nodeFlags.join(' ')}.` : ''),
     '',
     markdownTable(SCENARIO_HEADER, rows, scenarioNumeric),

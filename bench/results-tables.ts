@@ -46,6 +46,11 @@ export function scenarioRow(s: ScenarioResult): string[] {
   ];
 }
 
+/** ", median of a, b, c s" when a bound is the median of several samples. */
+function samples(list: readonly number[]): string {
+  return list.length > 1 ? `, median of ${list.map((s) => f(s)).join(', ')} s` : '';
+}
+
 /** One line: how the bounds were arrived at, and every run's wall time. */
 export function boundsDetail(s: ScenarioResult, latencyMs: number): string {
   const b = s.bounds;
@@ -55,8 +60,8 @@ export function boundsDetail(s: ScenarioResult, latencyMs: number): string {
     `- ${s.id} ${s.title}: ${s.runs.length} run(s); min requests ${int(b.minRequests)} → latency bound ` +
     `${int(b.minRequests)} × ${latencyMs} ms ÷ ${s.concurrency} = ${f(b.latencyBoundS)} s; simulator max ` +
     `${int(b.probe.requestsPerSecond)} req/s → ${f(b.throughputBoundS)} s; a trivial client at ${latencyMs} ms ` +
-    `${int(b.paced.requestsPerSecond)} req/s → ${f(b.pacedFloorS)} s; DB bound ${f(b.dbBoundS)} s${db}` +
-    (Number.isFinite(b.dbRerunBoundS) ? `; same rows into the full table ${f(b.dbRerunBoundS)} s` : '') +
+    `${int(b.paced.requestsPerSecond)} req/s → ${f(b.pacedFloorS)} s; DB bound ${f(b.dbBoundS)} s${samples(b.dbSamplesS)}${db}` +
+    (Number.isFinite(b.dbRerunBoundS) ? `; same rows into the full table ${f(b.dbRerunBoundS)} s${samples(b.dbRerunSamplesS)}` : '') +
     `; exporter in-process run ${f(m.ledgerS)} s of ${f(m.wallS)} s wall; walls ${s.runs.map((r) => f(r.result.wallMs / 1000)).join(', ')} s` +
     (s.notes.length ? `; ${s.notes.join('; ')}` : '') +
     (s.runs.some((r) => !r.ok) ? `; PROBLEMS: ${s.runs.map((r) => r.problem).filter(Boolean).join(' / ')}` : '')

@@ -6,7 +6,7 @@ import { latencyBound, measureBounds, type Bounds } from '../bounds.js';
 import type { Context } from '../context.js';
 import { f, int } from '../format.js';
 import type { SimulatorHandle } from '../simulator-control.js';
-import { freshRun, freshRuns, medians } from '../timed-run.js';
+import { freshRun, freshRuns, medians, type RunRecord } from '../timed-run.js';
 import { fleetGroups, scenarioResult, withSimulator, type DerivedRow, type Scenario, type ScenarioResult, type SweepPoint } from './scenario.js';
 
 const LABEL = 'memsmall';
@@ -51,25 +51,30 @@ async function sweep(ctx: Context, sim: SimulatorHandle, bounds: Bounds, rows: n
 }
 
 /**
- * (5b): the higher peak RSS of run 1 and its rerun (4), where every stored fingerprint of a cluster
- * is in memory while it is walked, against the limit and against 5a's.
+ * (5b): the highest peak RSS of the fleet's runs and reruns (4), where every stored fingerprint of a
+ * cluster is in memory while it is walked, against the limit and against 5a's median.
  */
 function memoryVerdict(all: readonly ScenarioResult[], small: ScenarioResult): DerivedRow | null {
   const fleet = all.find((s) => s.id === '1');
   if (!fleet) return null;
   const rerun = all.find((s) => s.id === '4');
-  const big = Math.max(medians(fleet.runs).rssMb, rerun ? medians(rerun.runs).rssMb : 0);
+  const everyRun: readonly RunRecord[] = [...fleet.runs, ...(rerun?.runs ?? [])];
+  // The row shows the run that peaked highest.
+  const highest = everyRun.reduce((a, b) => (b.result.maxRssMb > a.result.maxRssMb ? b : a));
+  const big = highest.result.maxRssMb;
   const ref = medians(small.runs).rssMb;
   return {
     result: {
       ...fleet,
+      runs: [highest],
       id: '5b',
       title: `memory: (1) and its rerun at ${int(fleet.rows)} rows`,
       target: `≤ ${MEMORY_LIMIT_MIB} MiB and ≤ 1.2 × 5a = ${f(1.2 * ref, 0)} MiB`,
-      met: fleet.runs.every((r) => r.ok) && big <= MEMORY_LIMIT_MIB && big <= 1.2 * ref,
+      met: everyRun.every((r) => r.ok) && big <= MEMORY_LIMIT_MIB && big <= 1.2 * ref,
     },
     detail:
-      `memory: ${f(big, 0)} MiB at ${int(fleet.rows)} rows (run 1 ${f(medians(fleet.runs).rssMb, 0)}, rerun ` +
-      `${rerun ? f(medians(rerun.runs).rssMb, 0) : '—'}) vs ${f(ref, 0)} MiB at ${int(small.rows)} rows (×${f(big / ref)})`,
+      `memory: ${f(big, 0)} MiB at ${int(fleet.rows)} rows, the highest of ${everyRun.length} runs ` +
+      `(runs ${fleet.runs.map((r) => f(r.result.maxRssMb, 0)).join(', ')}; reruns ${rerun ? rerun.runs.map((r) => f(r.result.maxRssMb, 0)).join(', ') : '—'}) ` +
+      `vs ${f(ref, 0)} MiB at ${int(small.rows)} rows (×${f(big / ref)})`,
   };
 }
