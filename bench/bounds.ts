@@ -80,6 +80,9 @@ export async function startBounds(
   const probe = await probeThroughput(ctx, label, sim, concurrency, false);
   const paced = await probeThroughput(ctx, label, sim, concurrency, true);
   const file = join(ctx.workDir, `${label}.copy`);
+  // Hundreds of MiB that must not outlive the benchmark, also when a run in between fails.
+  const removeFile = (): Promise<void> => rm(file, { force: true });
+  ctx.cleanups.push(removeFile);
   const dumped = await sim.dump(file);
   log(`${label}: ${int(dumped.rows)} rows written as COPY text (${f(dumped.bytes / 2 ** 20, 0)} MiB) for the DB bound`);
   const firsts: DbBoundResult[] = [];
@@ -91,7 +94,7 @@ export async function startBounds(
       if (second) seconds.push(second);
     },
     async finish() {
-      await rm(file, { force: true });
+      await removeFile();
       const latencyBoundS = latencyBound(minRequests, options.latencyMs, concurrency);
       const throughputBoundS = minRequests / probe.requestsPerSecond;
       const pick = (list: readonly DbBoundResult[]): DbBoundResult | null =>

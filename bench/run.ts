@@ -58,7 +58,7 @@ async function runBenchmark(options: Options): Promise<void> {
 
   const machine = await describeMachine(options.databaseUrl, source);
   log(`machine: ${machine.cpus} CPUs (${machine.cpuModel}), ${f(machine.memoryGiB, 1)} GiB, Node ${machine.node}, ${machine.postgres}`);
-  log(`sizes: scale ${options.scale}; repeats ${options.repeat} (small scenarios), ${options.repeatBig} (1M fleet and rerun)`);
+  log(`sizes: scale ${options.scale}; repeats ${options.repeat} (small scenarios), ${options.repeatBig} (1M fleet, its rerun and ICU)`);
   if (options.nodeFlags.length > 0) log(`exporter runs with extra node flags: ${options.nodeFlags.join(' ')}`);
 
   const outputs: ScenarioOutput[] = [];
