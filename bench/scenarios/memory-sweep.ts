@@ -64,12 +64,14 @@ function memoryVerdict(all: readonly ScenarioResult[], small: ScenarioResult): D
   const big = highest.result.maxRssMb;
   // Like with like: the highest peak at the small size too.
   const ref = Math.max(...small.runs.map((r) => r.result.maxRssMb));
+  // Its wall time and ratio against its own scenario's bound: a rerun's against the HTTP bound.
+  const shown = rerun?.runs.includes(highest) ? rerun : fleet;
   return {
     result: {
-      ...fleet,
+      ...shown,
       runs: [highest],
       id: '5b',
-      title: `memory: (1) and its rerun at ${int(fleet.rows)} rows`,
+      title: `memory: (1) and its rerun at ${int(fleet.rows)} rows (row: ${highest.label}, the highest peak)`,
       target: `≤ ${MEMORY_LIMIT_MIB} MiB and ≤ 1.2 × 5a = ${f(1.2 * ref, 0)} MiB`,
       met: everyRun.every((r) => r.ok) && big <= MEMORY_LIMIT_MIB && big <= 1.2 * ref,
     },
