@@ -3,6 +3,7 @@
  * of the server holding it, or the negated pid of a single-user backend (what
  * initdb runs). One left by an exporter that was killed, or still shutting
  * down, would make the server's start fail: wait it out, bounded, then name it.
+ * A server that a live exporter started is that exporter's: never stopped.
  */
 import { readFile, readlink, realpath, rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -11,6 +12,18 @@ import { EmbeddedPostgresError } from '../core/errors.js';
 
 /** A server's fast shutdown, or the rest of an interrupted initdb, fits well within this. */
 const HOLDER_WAIT_MS = 15_000;
+
+/**
+ * A setting of our own on the server's command line: the pid of the exporter
+ * that started it, which PostgreSQL keeps in postmaster.opts (and Linux in
+ * /proc/<pid>/cmdline), so that another command can tell whose server it finds.
+ */
+const OWNER_SETTING = 'dws_exporter.owner_pid';
+
+/** The server arguments that name this process as the server's owner. */
+export function ownerArgs(): readonly string[] {
+  return ['-c', `${OWNER_SETTING}=${process.pid}`];
+}
 
 interface Holder {
   readonly pid: number;
@@ -27,11 +40,19 @@ export async function awaitDataDirectory(pgdata: string, remedy: string): Promis
   const deadline = Date.now() + HOLDER_WAIT_MS;
   let stopping: number | undefined;
   for (let holder = await lockHolder(pgdata); holder; holder = await lockHolder(pgdata)) {
-    if (!holder.singleUser && stopping !== holder.pid) {
+    // A live exporter's server is in use (a `run` while `report` starts): waited for, never stopped.
+    const owner = holder.singleUser ? undefined : await liveOwner(pgdata, holder.pid);
+    if (!holder.singleUser && owner === undefined && stopping !== holder.pid) {
       stopping = holder.pid;
       signal(holder.pid);
     }
     if (Date.now() > deadline) {
+      if (owner !== undefined) {
+        throw new EmbeddedPostgresError(
+          `the embedded PostgreSQL's data directory ${pgdata} is in use by another dws-task-exporter process (pid ${owner}), ` +
+            `whose server (pid ${holder.pid}) keeps running until it ends: wait for that process to finish, then rerun, or ${remedy}`,
+        );
+      }
       const kind = holder.singleUser ? ', a single-user one such as initdb runs' : '';
       throw new EmbeddedPostgresError(
         `another PostgreSQL process (pid ${holder.pid}${kind}) still holds the embedded PostgreSQL's data directory ${pgdata} ` +
@@ -56,6 +77,41 @@ async function lockHolder(pgdata: string): Promise<Holder | undefined> {
     return undefined;
   }
   return { pid, singleUser: first < 0 };
+}
+
+/**
+ * The exporter process that started server `pid`, if it is still alive (this
+ * one included) and, where /proc tells, still the server's parent; undefined
+ * for a server whose exporter is gone, or one started without the setting.
+ */
+async function liveOwner(pgdata: string, pid: number): Promise<number | undefined> {
+  // The server's own command line where Linux shows it; postmaster.opts (the same, written at its start) elsewhere.
+  const commandLine =
+    (await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => undefined)) ??
+    (await readFile(join(pgdata, 'postmaster.opts'), 'utf8').catch(() => ''));
+  const setting = commandLine.split(/[\0\s"]+/).find((arg) => arg.startsWith(`${OWNER_SETTING}=`));
+  const owner = Number(setting?.slice(OWNER_SETTING.length + 1));
+  if (!Number.isInteger(owner) || owner <= 0 || !isAlive(owner)) return undefined;
+  const parent = await parentOf(pid);
+  // A killed exporter's server has a new parent (init or a subreaper); its pid may since name another process.
+  return parent === undefined || parent === owner ? owner : undefined;
+}
+
+/** The parent's pid from /proc/<pid>/stat (after the command name, which may hold spaces); undefined without /proc. */
+async function parentOf(pid: number): Promise<number | undefined> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => undefined);
+  const parent = Number(stat?.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+  return Number.isInteger(parent) ? parent : undefined;
+}
+
+/** Alive, whoever's: EPERM means it exists under another user. */
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 /** Alive and ours to signal; EPERM (another user's) is not the server, which runs as us or as our `postgres`. */

@@ -13,7 +13,7 @@ import { join, resolve } from 'node:path';
 import { makeDirectory } from '../core/make-directory.js';
 import { serverBinaries } from './embedded-binaries.js';
 import { dataLayout, serverAccount, step, type ServerAccount } from './embedded-layout.js';
-import { awaitDataDirectory } from './embedded-lock.js';
+import { awaitDataDirectory, ownerArgs } from './embedded-lock.js';
 import { runToCompletion, startServer } from './embedded-process.js';
 
 export { RELOCATED_DATA_ROOT } from './embedded-layout.js';
@@ -60,7 +60,7 @@ export async function startEmbeddedPostgres(dataDir: string, options: EmbeddedOp
     startServer({
       postgres: binaries.postgres,
       // Loopback TCP only: no Unix socket, whose path could exceed the OS limit under a deep data directory.
-      args: ['-D', pgdata, '-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
+      args: ['-D', pgdata, '-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', ...ownerArgs()],
       account,
       pgdata,
       port,

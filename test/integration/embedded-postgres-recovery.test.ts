@@ -12,6 +12,7 @@ import { chown, mkdir, mkdtemp, readdir, readFile, readlink, realpath, rm, symli
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EmbeddedPostgresError } from '../../src/core/errors.js';
 import { ExitCode } from '../../src/core/exit-codes.js';
@@ -19,10 +20,10 @@ import { serverBinaries } from '../../src/warehouse/embedded-binaries.js';
 import { serverAccount, type ServerAccount } from '../../src/warehouse/embedded-layout.js';
 import { startEmbeddedPostgres } from '../../src/warehouse/embedded-postgres.js';
 import { startServer } from '../../src/warehouse/embedded-process.js';
-import { cliLauncher, describeResult, waitFor } from '../support/cli.js';
+import { cliLauncher, describeResult, waitFor, type CliProcess } from '../support/cli.js';
 import { removeRelocatedData } from '../support/private-clone.js';
 
-const { startCli, runCli } = cliLauncher();
+const { startCli, runCli, startNode } = cliLauncher();
 const HAS_PROC = existsSync('/proc/self/cwd');
 
 /** Processes on `pgdata`: PostgreSQL's (they work in it) and initdb (named in its arguments). */
@@ -168,6 +169,84 @@ describe.runIf(HAS_PROC)('startEmbeddedPostgres on a data directory something el
     expect(await startFailure()).toBeNull();
     expect(unrelated.exitCode).toBeNull();
     expect(unrelated.signalCode).toBeNull();
+  });
+});
+
+/**
+ * A process that starts the embedded PostgreSQL on `dataDir` and keeps it
+ * until SIGTERM, as a `run` does: prints `<its pid> <the server's URL>`.
+ */
+const OWNER_SCRIPT = `
+import { startEmbeddedPostgres } from './src/warehouse/embedded-postgres.ts';
+const server = await startEmbeddedPostgres(process.env.OWNER_DATA_DIR);
+console.log(process.pid + ' ' + server.url);
+process.once('SIGTERM', () => void server.stop().then(() => process.exit(0)));
+setInterval(() => undefined, 60_000);
+`;
+
+describe.runIf(HAS_PROC)('an embedded PostgreSQL that another exporter process is using', () => {
+  let dataDir: string;
+  let pgdata = '';
+  beforeAll(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'dws-exporter-in-use-'));
+  });
+  afterAll(async () => {
+    if (pgdata) await removeRelocatedData(pgdata);
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  async function startOwner(): Promise<{ owner: CliProcess; pid: number; url: string }> {
+    const owner = startNode(['--import', 'tsx', '--input-type=module', '-e', OWNER_SCRIPT], { OWNER_DATA_DIR: dataDir });
+    const line = await waitFor('the owner to start its server', async () => /^(\d+) (\S+)$/m.exec(owner.stdout()) ?? owner.exited());
+    if (line === true) throw new Error(`the owner exited: ${owner.output()}`);
+    return { owner, pid: Number(line[1]), url: line[2] as string };
+  }
+
+  async function answers(url: string): Promise<boolean> {
+    const client = new pg.Client({ connectionString: url });
+    try {
+      await client.connect();
+      return (await client.query('SELECT 1 AS one')).rows[0]?.one === 1;
+    } catch {
+      return false;
+    } finally {
+      await client.end().catch(() => undefined);
+    }
+  }
+
+  it("leaves the server of a live exporter running and names that exporter's pid; a command fails with exit 5 saying so", async () => {
+    const { owner, pid, url } = await startOwner();
+    try {
+      const failure = await startEmbeddedPostgres(dataDir).catch((error: unknown) => error);
+      expect(failure).toBeInstanceOf(EmbeddedPostgresError);
+      const message = failure instanceof Error ? failure.message : '';
+      expect(message).toContain(`in use by another dws-task-exporter process (pid ${pid})`);
+      expect(message).toContain('set DATABASE_URL');
+      expect(await answers(url)).toBe(true);
+
+      const migrate = await runCli(['migrate'], { DWS_EXPORTER_DATA_DIR: dataDir });
+      expect(migrate.code, describeResult(migrate)).toBe(ExitCode.DATABASE);
+      expect(migrate.stderr).toMatch(new RegExp(`^dws-task-exporter: EMBEDDED_PG_FAILED: .*in use by another dws-task-exporter process \\(pid ${pid}\\)`, 'm'));
+      expect(await answers(url)).toBe(true);
+    } finally {
+      owner.kill('SIGTERM');
+      await owner.done;
+    }
+  });
+
+  it('stops a server whose exporter was killed (kill -9) and starts its own', async () => {
+    const { owner, url } = await startOwner();
+    owner.kill('SIGKILL');
+    await owner.done;
+    expect(await answers(url)).toBe(true);
+    const server = await startEmbeddedPostgres(dataDir);
+    pgdata = server.dataDir;
+    try {
+      expect(await answers(server.url)).toBe(true);
+      expect(await answers(url)).toBe(server.url === url);
+    } finally {
+      await server.stop();
+    }
   });
 });
 
