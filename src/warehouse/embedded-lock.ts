@@ -3,7 +3,8 @@
  * of the server holding it, or the negated pid of a single-user backend (what
  * initdb runs). One left by an exporter that was killed, or still shutting
  * down, would make the server's start fail: wait it out, bounded, then name it.
- * A server that a live exporter started is that exporter's: never stopped.
+ * A server that a live exporter started is that exporter's: never stopped,
+ * and while it is ready (its command still at work) named at once.
  */
 import { readFile, readlink, realpath, rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -28,13 +29,16 @@ export function ownerArgs(): readonly string[] {
 interface Holder {
   readonly pid: number;
   readonly singleUser: boolean;
+  /** Line 8 says `ready`: a server not starting and not shutting down. */
+  readonly ready: boolean;
 }
 
 /**
  * Resolves once nothing holds `pgdata`: a server left behind (SIGKILL gives
  * its exporter no chance to stop it) gets a fast shutdown; a single-user
  * backend ends with the initdb that runs it. Rejects naming the holder if it
- * is still there after HOLDER_WAIT_MS.
+ * is still there after HOLDER_WAIT_MS, and at once for a live exporter's
+ * ready server.
  */
 export async function awaitDataDirectory(pgdata: string, remedy: string): Promise<void> {
   const deadline = Date.now() + HOLDER_WAIT_MS;
@@ -46,7 +50,8 @@ export async function awaitDataDirectory(pgdata: string, remedy: string): Promis
       stopping = holder.pid;
       signal(holder.pid);
     }
-    if (Date.now() > deadline) {
+    // Ready, not stopping: its command is still at work, and waiting would only delay the same answer.
+    if (Date.now() > deadline || (owner !== undefined && holder.ready)) {
       if (owner !== undefined) {
         throw new EmbeddedPostgresError(
           `the embedded PostgreSQL's data directory ${pgdata} is in use by another dws-task-exporter process (pid ${owner}), ` +
@@ -66,7 +71,8 @@ export async function awaitDataDirectory(pgdata: string, remedy: string): Promis
 /** The process postmaster.pid names, if it is alive and (where /proc can tell) works in `pgdata`. */
 async function lockHolder(pgdata: string): Promise<Holder | undefined> {
   const lockFile = join(pgdata, 'postmaster.pid');
-  const first = Number((await readFile(lockFile, 'utf8').catch(() => '')).split('\n')[0]);
+  const lines = (await readFile(lockFile, 'utf8').catch(() => '')).split('\n');
+  const first = Number(lines[0]);
   const pid = Math.abs(first);
   // None, or stale: PostgreSQL replaces the file of a process that is gone (or not its user's) itself.
   if (!Number.isInteger(pid) || pid === 0 || !isOurs(pid)) return undefined;
@@ -76,7 +82,7 @@ async function lockHolder(pgdata: string): Promise<Holder | undefined> {
     await rm(lockFile, { force: true });
     return undefined;
   }
-  return { pid, singleUser: first < 0 };
+  return { pid, singleUser: first < 0, ready: lines[7]?.trim() === 'ready' };
 }
 
 /**
