@@ -4,7 +4,7 @@
  * value checks and the `--help` text are all derived from that declaration.
  */
 import { parseArgs } from 'node:util';
-import { closestKey } from '../config/key-suggestion.js';
+import { closestKey } from '../core/closest-key.js';
 import { UsageError } from '../core/errors.js';
 
 interface OptionBase {

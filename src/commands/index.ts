@@ -1,14 +1,12 @@
-/** Every command with its options (declared once: parser, checks and --help derive from them). */
+/**
+ * Every command with its options (declared once: parser, checks and --help
+ * derive from them). A command's implementation is imported when it runs, so
+ * usage and --version load none of the commands' dependencies.
+ */
 import { randomUUID } from 'node:crypto';
 import { resolveRunGroupId, resolveShard } from '../plan/shard.js';
+import { REPORT_DAYS_MAX, REPORT_DEFAULTS } from '../warehouse/report-data/model.js';
 import { defineCommand, type CommandSpec } from './command-line.js';
-import { configInitCommand, configSchemaCommand } from './config.js';
-import { demoCommand } from './demo.js';
-import { discoverCommand } from './discover.js';
-import { migrateCommand } from './migrate.js';
-import { REPORT_DAYS_MAX, REPORT_DEFAULTS, reportCommand } from './report.js';
-import { runCommand } from './run.js';
-import { simulateCommand } from './simulate.js';
 
 const CONFIG = { kind: 'string', short: 'c', value: 'FILE', help: 'JSON config file', defaultHelp: '$DWS_EXPORTER_CONFIG' } as const;
 const SEED = { kind: 'int', value: 'N', help: 'fleet seed', default: 42, min: 0, max: 2 ** 31 - 1 } as const;
@@ -60,8 +58,8 @@ const run = defineCommand({
     'Environment: DATABASE_URL (unset: embedded PostgreSQL in $DWS_EXPORTER_DATA_DIR),\n' +
     'HUAWEICLOUD_SDK_AK + HUAWEICLOUD_SDK_SK [+ HUAWEICLOUD_SDK_SECURITY_TOKEN] or DWS_AUTH_TOKEN, LOG_LEVEL,\n' +
     'LOG_FORMAT (json|pretty), DWS_EXPORTER_PROGRESS (on|off), PUSHGATEWAY_URL [+ PUSHGATEWAY_JOB].',
-  run: (v, out) =>
-    runCommand(
+  run: async (v, out) =>
+    (await import('./run.js')).runCommand(
       {
         configPath: v.config,
         migrate: !v['no-migrate'],
@@ -86,7 +84,7 @@ const discover = defineCommand({
     'prints, per cluster, its name, status and whether a run would export it (and\n' +
     'why not). Never connects to the database. Same environment as "run". Exits 2\n' +
     'when a configured cluster id is not in its project.',
-  run: (v, out) => discoverCommand({ configPath: v.config, output: v.output }, out),
+  run: async (v, out) => (await import('./discover.js')).discoverCommand({ configPath: v.config, output: v.output }, out),
 });
 
 const migrate = defineCommand({
@@ -96,7 +94,7 @@ const migrate = defineCommand({
   notes:
     'Applies migrations/*.sql in order under an advisory lock. Uses DATABASE_URL\n' +
     '(unset: the embedded PostgreSQL in $DWS_EXPORTER_DATA_DIR).',
-  run: (_v, out) => migrateCommand(out),
+  run: async (_v, out) => (await import('./migrate.js')).migrateCommand(out),
 });
 
 const report = defineCommand({
@@ -114,7 +112,7 @@ const report = defineCommand({
     'time-zone': { kind: 'string', value: 'ZONE', help: 'IANA zone for days and times, e.g. Asia/Shanghai', default: REPORT_DEFAULTS.timeZone },
   },
   notes: 'Read-only. Prints the path written. Uses DATABASE_URL (unset: the embedded\nPostgreSQL in $DWS_EXPORTER_DATA_DIR).',
-  run: (v, out) => reportCommand({ html: v.html, days: v.days, until: v.until, timeZone: v['time-zone'] }, out),
+  run: async (v, out) => (await import('./report.js')).reportCommand({ html: v.html, days: v.days, until: v.until, timeZone: v['time-zone'] }, out),
 });
 
 const demo = defineCommand({
@@ -129,7 +127,7 @@ const demo = defineCommand({
     },
   },
   notes: 'Writes to its own embedded PostgreSQL in $DWS_EXPORTER_DATA_DIR/demo, never to DATABASE_URL.',
-  run: (v, out) => demoCommand({ ...fleetOf(v), databaseUrl: v['database-url'], keepOpen: v['keep-open'] }, out),
+  run: async (v, out) => (await import('./demo.js')).demoCommand({ ...fleetOf(v), databaseUrl: v['database-url'], keepOpen: v['keep-open'] }, out),
 });
 
 const simulate = defineCommand({
@@ -151,8 +149,8 @@ const simulate = defineCommand({
     'latency-ms': { kind: 'int', value: 'N', help: 'delay before each answer', default: 0, min: 0, max: 600_000 },
     token: { kind: 'string', value: 'T', help: 'require this X-Auth-Token', defaultHelp: 'accept any request' },
   },
-  run: (v, out) =>
-    simulateCommand(
+  run: async (v, out) =>
+    (await import('./simulate.js')).simulateCommand(
       {
         ...fleetOf(v),
         host: v.host,
@@ -177,14 +175,14 @@ const configInit = defineCommand({
     force: { kind: 'flag', help: 'overwrite an existing file' },
   },
   notes: 'Next: "discover" shows what a run would export with it, then "run" exports.',
-  run: (v, out) => configInitCommand({ file: v.file, region: v.region, projectId: v['project-id'], force: v.force }, out),
+  run: async (v, out) => (await import('./config.js')).configInitCommand({ file: v.file, region: v.region, projectId: v['project-id'], force: v.force }, out),
 });
 
 const configSchema = defineCommand({
   name: 'config schema',
   summary: "print the config file's JSON Schema (for editors and CI checks)",
   options: {},
-  run: (_v, out) => configSchemaCommand(out),
+  run: async (_v, out) => (await import('./config.js')).configSchemaCommand(out),
 });
 
 /** In the order `--help` lists them: the first hour's path first. */

@@ -1,4 +1,4 @@
-/** "Did you mean …?" for a misspelt config key: the closest key the schema has at that place. */
+/** "Did you mean …?" for a misspelt config key: the keys the schema has at that place (closest-key.ts picks one). */
 import { z } from 'zod';
 
 /** The schema under wrappers (optional, default, nullable, transforms). */
@@ -28,35 +28,4 @@ export function keysAt(schema: z.core.$ZodType, path: readonly PropertyKey[]): r
   }
   if (current instanceof z.ZodUnion) current = unwrap(current.options.find((o) => unwrap(o) instanceof z.ZodObject) ?? current);
   return current instanceof z.ZodObject ? Object.keys(current.shape) : [];
-}
-
-/** Optimal string alignment distance (Levenshtein plus adjacent transpositions), case-insensitive. */
-function distance(a: string, b: string): number {
-  const x = a.toLowerCase();
-  const y = b.toLowerCase();
-  const d = Array.from({ length: x.length + 1 }, (_, i) => Array.from({ length: y.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
-  const at = (i: number, j: number): number => d[i]?.[j] ?? Infinity;
-  for (let i = 1; i <= x.length; i++) {
-    for (let j = 1; j <= y.length; j++) {
-      const cost = x[i - 1] === y[j - 1] ? 0 : 1;
-      let best = Math.min(at(i - 1, j) + 1, at(i, j - 1) + 1, at(i - 1, j - 1) + cost);
-      if (i > 1 && j > 1 && x[i - 1] === y[j - 2] && x[i - 2] === y[j - 1]) best = Math.min(best, at(i - 2, j - 2) + 1);
-      (d[i] as number[])[j] = best;
-    }
-  }
-  return at(x.length, y.length);
-}
-
-/** The known key closest to `key`, if it is close enough to be a typo of it. */
-export function closestKey(key: string, known: readonly string[]): string | null {
-  let best: string | null = null;
-  let bestDistance = Infinity;
-  for (const candidate of known) {
-    const d = distance(key, candidate);
-    if (d < bestDistance) {
-      best = candidate;
-      bestDistance = d;
-    }
-  }
-  return best !== null && bestDistance <= Math.max(2, Math.floor(key.length / 4)) ? best : null;
 }

