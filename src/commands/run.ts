@@ -8,7 +8,7 @@ import { SINGLE_SHARD, type ShardSpec } from '../plan/shard.js';
 import { exitCodeForError, type ExitCodeValue } from '../core/exit-codes.js';
 import { createLogger, logFormatFor, type Logger } from '../core/logger.js';
 import { watchApiResponses, type ApiResponseCounter } from '../report/api-traffic.js';
-import { publishRunMetrics, pushTargetFromEnv, type PushTarget } from '../report/pushgateway.js';
+import { pushTargetFromEnv, type PushTarget } from '../report/push-target.js';
 import { readClusterHealth, type ClusterHealth } from '../warehouse/export-health.js';
 import { createProgress, progressWanted } from '../report/progress.js';
 import { formatRunSummary } from '../report/summary.js';
@@ -70,6 +70,8 @@ export async function runCommand(options: RunCommandOptions, out: (line: string)
     }
     if (json) out(JSON.stringify(document));
     if (pushTarget && logger) {
+      // prom-client is loaded only for a push.
+      const { publishRunMetrics } = await import('../report/pushgateway.js');
       await publishRunMetrics(pushTarget, { summary: document, apiResponses: apiResponses?.byStatus() ?? new Map(), clusters: clusterHealth }, logger);
     }
   };

@@ -239,6 +239,18 @@ describe('start-up', () => {
       expect(loaded.filter((url) => HEAVY.test(url))).toEqual([]);
     });
   }
+
+  it('run without PUSHGATEWAY_URL never loads prom-client, which only a push needs', async () => {
+    const file = join(workDir, 'imports-run.txt');
+    // Stops at the missing config, after the run command and everything it imports are loaded.
+    const result = await startNode(['--import', 'tsx', '--import', './test/support/record-imports.mjs', 'src/cli.ts', 'run'], {
+      RECORD_IMPORTS_FILE: file,
+    }).done;
+    expect(result.code, describeResult(result)).toBe(ExitCode.USAGE_OR_CONFIG);
+    const loaded = (await readFile(file, 'utf8')).split('\n');
+    expect(loaded.some((url) => url.includes('/node_modules/undici/'))).toBe(true);
+    expect(loaded.filter((url) => url.includes('/node_modules/prom-client/'))).toEqual([]);
+  });
 });
 
 describe('process exit code', () => {

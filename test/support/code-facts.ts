@@ -11,7 +11,7 @@ import { z } from 'zod';
 import { readEnv } from '../../src/config/env.js';
 import { resolveRunGroupId, resolveShard } from '../../src/plan/shard.js';
 import { logFormatFor } from '../../src/core/logger.js';
-import { pushTargetFromEnv } from '../../src/report/pushgateway.js';
+import { pushTargetFromEnv } from '../../src/report/push-target.js';
 import { progressWanted } from '../../src/report/progress.js';
 import { cliLauncher } from './cli.js';
 import { REPO_ROOT } from './markdown.js';

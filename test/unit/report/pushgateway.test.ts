@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../../src/core/errors.js';
 import { exitCodeForError } from '../../../src/core/exit-codes.js';
-import { pushTargetFromEnv, pushUrl } from '../../../src/report/pushgateway.js';
+import { pushTargetFromEnv, pushUrl } from '../../../src/report/push-target.js';
 
 describe('pushTargetFromEnv', () => {
   it('reads PUSHGATEWAY_URL and PUSHGATEWAY_JOB and groups by shard', () => {
