@@ -84,7 +84,8 @@ const discover = defineCommand({
     'prints, per cluster, its name, status and whether a run would export it (and\n' +
     'why not). Never connects to the database. Same environment as "run". Exits 2\n' +
     'when a configured cluster id is not in its project.',
-  run: async (v, out) => (await import('./discover.js')).discoverCommand({ configPath: v.config, output: v.output }, out),
+  run: async (v, out) =>
+    (await import('./discover.js')).discoverCommand({ configPath: v.config, output: v.output }, out),
 });
 
 const migrate = defineCommand({
@@ -112,7 +113,8 @@ const report = defineCommand({
     'time-zone': { kind: 'string', value: 'ZONE', help: 'IANA zone for days and times, e.g. Asia/Shanghai', default: REPORT_DEFAULTS.timeZone },
   },
   notes: 'Read-only. Prints the path written. Uses DATABASE_URL (unset: the embedded\nPostgreSQL in $DWS_EXPORTER_DATA_DIR).',
-  run: async (v, out) => (await import('./report.js')).reportCommand({ html: v.html, days: v.days, until: v.until, timeZone: v['time-zone'] }, out),
+  run: async (v, out) =>
+    (await import('./report.js')).reportCommand({ html: v.html, days: v.days, until: v.until, timeZone: v['time-zone'] }, out),
 });
 
 const demo = defineCommand({
@@ -127,7 +129,8 @@ const demo = defineCommand({
     },
   },
   notes: 'Writes to its own embedded PostgreSQL in $DWS_EXPORTER_DATA_DIR/demo, never to DATABASE_URL.',
-  run: async (v, out) => (await import('./demo.js')).demoCommand({ ...fleetOf(v), databaseUrl: v['database-url'], keepOpen: v['keep-open'] }, out),
+  run: async (v, out) =>
+    (await import('./demo.js')).demoCommand({ ...fleetOf(v), databaseUrl: v['database-url'], keepOpen: v['keep-open'] }, out),
 });
 
 const simulate = defineCommand({
@@ -175,7 +178,11 @@ const configInit = defineCommand({
     force: { kind: 'flag', help: 'overwrite an existing file' },
   },
   notes: 'Next: "discover" shows what a run would export with it, then "run" exports.',
-  run: async (v, out) => (await import('./config.js')).configInitCommand({ file: v.file, region: v.region, projectId: v['project-id'], force: v.force }, out),
+  run: async (v, out) =>
+    (await import('./config.js')).configInitCommand(
+      { file: v.file, region: v.region, projectId: v['project-id'], force: v.force },
+      out,
+    ),
 });
 
 const configSchema = defineCommand({
