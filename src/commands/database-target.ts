@@ -1,12 +1,13 @@
 /**
  * Which PostgreSQL a command writes to, named (password masked) before
  * anything is written: a URL the user gave, or an embedded server started
- * here (stopped by `release`).
+ * here (stopped by `release`), or for a read-only command the one another
+ * command is running.
  */
 import type { ExporterEnv } from '../config/env.js';
 import type { Logger } from '../core/logger.js';
 import { redactUrl } from '../warehouse/database.js';
-import { startEmbeddedPostgres, type EmbeddedServer } from '../warehouse/embedded-postgres.js';
+import { sharedEmbeddedPostgres, startEmbeddedPostgres, type EmbeddedServer } from '../warehouse/embedded-postgres.js';
 
 export interface DatabaseTarget {
   readonly url: string;
@@ -18,11 +19,24 @@ export interface DatabaseTarget {
 /** Where `run` and `migrate` name their target: stdout carries their result alone. */
 export const announceOnStderr = (line: string): void => void process.stderr.write(`${line}\n`);
 
-/** `run` and `migrate`: DATABASE_URL when set, else the embedded server in DWS_EXPORTER_DATA_DIR. */
-export function resolveDatabaseTarget(env: ExporterEnv, logger: Logger, announce: (line: string) => void): Promise<DatabaseTarget> {
-  return env.databaseUrl
-    ? Promise.resolve(namedDatabase(env.databaseUrl, 'DATABASE_URL', announce))
-    : embeddedDatabase({ dataDir: env.dataDir, name: 'the embedded PostgreSQL', why: 'DATABASE_URL is not set' }, logger, announce);
+/**
+ * DATABASE_URL when set, else the embedded server in DWS_EXPORTER_DATA_DIR.
+ * `readOnly` (`report`): the embedded server another command is running is
+ * used as it is, where starting one would fail until that command ends.
+ */
+export async function resolveDatabaseTarget(
+  env: ExporterEnv,
+  logger: Logger,
+  announce: (line: string) => void,
+  options: { readonly readOnly?: boolean } = {},
+): Promise<DatabaseTarget> {
+  if (env.databaseUrl) return namedDatabase(env.databaseUrl, 'DATABASE_URL', announce);
+  const shared = options.readOnly ? await sharedEmbeddedPostgres(env.dataDir) : undefined;
+  if (shared) {
+    announce(`Reading from the embedded PostgreSQL ${redactUrl(shared.url)} that dws-task-exporter process ${shared.owner} runs, data in ${shared.dataDir}.`);
+    return { url: shared.url, server: undefined, release: async () => undefined };
+  }
+  return embeddedDatabase({ dataDir: env.dataDir, name: 'the embedded PostgreSQL', why: 'DATABASE_URL is not set' }, logger, announce);
 }
 
 /** A database the user named; `source` says how (DATABASE_URL, --database-url). */

@@ -87,7 +87,8 @@ export async function reportCommand(flags: ReportFlags, out: (line: string) => v
     );
   }
   // The embedded server's URL carries its local password: not for stdout, which is the path only.
-  const target = await resolveDatabaseTarget(env, logger, () => undefined);
+  // Read-only: during a run on the embedded server, the report reads that server.
+  const target = await resolveDatabaseTarget(env, logger, () => undefined, { readOnly: true });
   try {
     const database = await openDatabase(target.url, { maxConnections: 1 });
     try {

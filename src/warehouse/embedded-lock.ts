@@ -31,6 +31,15 @@ interface Holder {
   readonly singleUser: boolean;
   /** Line 8 says `ready`: a server not starting and not shutting down. */
   readonly ready: boolean;
+  /** Line 4: the port a server listens on. */
+  readonly port: number;
+}
+
+/** A ready server that a live exporter process runs. */
+export interface RunningServer {
+  /** The exporter process that started it (and stops it). */
+  readonly owner: number;
+  readonly port: number;
 }
 
 /**
@@ -82,7 +91,15 @@ async function lockHolder(pgdata: string): Promise<Holder | undefined> {
     await rm(lockFile, { force: true });
     return undefined;
   }
-  return { pid, singleUser: first < 0, ready: lines[7]?.trim() === 'ready' };
+  return { pid, singleUser: first < 0, ready: lines[7]?.trim() === 'ready', port: Number(lines[3]) };
+}
+
+/** The ready server another live exporter process runs on `pgdata`, for a read-only command to share; else undefined. */
+export async function runningServer(pgdata: string): Promise<RunningServer | undefined> {
+  const holder = await lockHolder(pgdata);
+  if (!holder || holder.singleUser || !holder.ready || !Number.isInteger(holder.port) || holder.port <= 0) return undefined;
+  const owner = await liveOwner(pgdata, holder.pid);
+  return owner === undefined || owner === process.pid ? undefined : { owner, port: holder.port };
 }
 
 /**

@@ -13,7 +13,7 @@ import { join, resolve } from 'node:path';
 import { makeDirectory } from '../core/make-directory.js';
 import { serverBinaries } from './embedded-binaries.js';
 import { dataLayout, serverAccount, step, type ServerAccount } from './embedded-layout.js';
-import { awaitDataDirectory, ownerArgs } from './embedded-lock.js';
+import { awaitDataDirectory, ownerArgs, runningServer } from './embedded-lock.js';
 import { runToCompletion, startServer } from './embedded-process.js';
 
 export { RELOCATED_DATA_ROOT } from './embedded-layout.js';
@@ -29,6 +29,11 @@ export interface EmbeddedServer {
 }
 
 const USER = 'postgres';
+/** In a cluster's home, next to pgdata: the generated password, mode 0600. */
+const PASSWORD_FILE = 'pg-password';
+
+/** Loopback TCP only, the user and database initdb made. */
+const serverUrl = (password: string, port: number): string => `postgres://${USER}:${password}@127.0.0.1:${port}/postgres`;
 const REMEDY = 'set DATABASE_URL to use a PostgreSQL server of your own instead';
 
 export interface EmbeddedOptions {
@@ -49,7 +54,7 @@ export async function startEmbeddedPostgres(dataDir: string, options: EmbeddedOp
   const account = await serverAccount();
   const binaries = await serverBinaries(account);
   const { home, pgdata } = await dataLayout(dataDir, account, options.cluster);
-  const passwordFile = join(home, 'pg-password');
+  const passwordFile = join(home, PASSWORD_FILE);
   const password = await step(`cannot read or create the embedded PostgreSQL's password file ${passwordFile}`, REMEDY, () =>
     readOrCreatePassword(passwordFile),
   );
@@ -72,7 +77,7 @@ export async function startEmbeddedPostgres(dataDir: string, options: EmbeddedOp
   const stopOnExit = (): void => server.signalStop();
   process.once('exit', stopOnExit);
   return {
-    url: `postgres://${USER}:${password}@127.0.0.1:${port}/postgres`,
+    url: serverUrl(password, port),
     port,
     dataDir: pgdata,
     passwordFile,
@@ -81,6 +86,29 @@ export async function startEmbeddedPostgres(dataDir: string, options: EmbeddedOp
       await server.stop();
     },
   };
+}
+
+/** An embedded server another exporter process runs: shared, never stopped from here. */
+export interface SharedServer {
+  readonly url: string;
+  readonly dataDir: string;
+  /** The exporter process that runs it. */
+  readonly owner: number;
+}
+
+/**
+ * The embedded server that another live exporter process (a `run`) is
+ * running on `dataDir`, for a read-only command to use while it lasts;
+ * undefined when there is none to share.
+ */
+export async function sharedEmbeddedPostgres(dataDir: string): Promise<SharedServer | undefined> {
+  const account = await serverAccount();
+  const { home, pgdata } = await dataLayout(dataDir, account);
+  const running = await runningServer(pgdata);
+  if (!running) return undefined;
+  const password = (await readFile(join(home, PASSWORD_FILE), 'utf8').catch(() => '')).trim();
+  if (!password) return undefined;
+  return { url: serverUrl(password, running.port), dataDir: pgdata, owner: running.owner };
 }
 
 interface NewCluster {

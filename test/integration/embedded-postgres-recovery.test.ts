@@ -234,6 +234,23 @@ describe.runIf(HAS_PROC)('an embedded PostgreSQL that another exporter process i
     }
   });
 
+  it("report reads the server a live exporter is running and leaves it running", async () => {
+    const { owner, url } = await startOwner();
+    try {
+      const migrate = await runCli(['migrate'], { DATABASE_URL: url });
+      expect(migrate.code, describeResult(migrate)).toBe(ExitCode.OK);
+      const html = join(dataDir, 'shared-report.html');
+      const report = await runCli(['report', '--html', html], { DWS_EXPORTER_DATA_DIR: dataDir });
+      expect(report.code, describeResult(report)).toBe(ExitCode.OK);
+      expect(report.stdout.trim()).toBe(html);
+      expect(await readFile(html, 'utf8')).toContain('<html');
+      expect(await answers(url)).toBe(true);
+    } finally {
+      owner.kill('SIGTERM');
+      await owner.done;
+    }
+  });
+
   it('stops a server whose exporter was killed (kill -9) and starts its own', async () => {
     const { owner, url } = await startOwner();
     owner.kill('SIGKILL');
