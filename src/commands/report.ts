@@ -22,7 +22,6 @@ import { REPORT_DAYS_MAX, REPORT_DEFAULTS, type ReportOptions } from '../warehou
 import { readReportData } from '../warehouse/report-data/read-report-data.js';
 import { resolveDatabaseTarget } from './database-target.js';
 
-
 /** As the command line gives them; `days` already checked against 1..REPORT_DAYS_MAX. */
 export interface ReportFlags {
   readonly html: string | undefined;

@@ -9,6 +9,7 @@ import { exitCodeForError, type ExitCodeValue } from '../core/exit-codes.js';
 import { createLogger, logFormatFor, type Logger } from '../core/logger.js';
 import { watchApiResponses, type ApiResponseCounter } from '../report/api-traffic.js';
 import { pushTargetFromEnv, type PushTarget } from '../report/push-target.js';
+import type { publishRunMetrics } from '../report/pushgateway.js';
 import { readClusterHealth, type ClusterHealth } from '../warehouse/export-health.js';
 import { createProgress, progressWanted } from '../report/progress.js';
 import { formatRunSummary } from '../report/summary.js';
@@ -52,6 +53,7 @@ export async function runCommand(options: RunCommandOptions, out: (line: string)
   let planned: readonly ClusterRef[] | null = null;
   let clusterHealth: ClusterHealth[] = [];
   let pushTarget: PushTarget | null = null;
+  let push: typeof publishRunMetrics | undefined;
   let shutdown: Shutdown | undefined;
   const context = (): SummaryContext => ({
     exporterVersion: EXPORTER_VERSION,
@@ -69,15 +71,15 @@ export async function runCommand(options: RunCommandOptions, out: (line: string)
       });
     }
     if (json) out(JSON.stringify(document));
-    if (pushTarget && logger) {
-      // prom-client is loaded only for a push.
-      const { publishRunMetrics } = await import('../report/pushgateway.js');
-      await publishRunMetrics(pushTarget, { summary: document, apiResponses: apiResponses?.byStatus() ?? new Map(), clusters: clusterHealth }, logger);
+    if (pushTarget && push && logger) {
+      await push(pushTarget, { summary: document, apiResponses: apiResponses?.byStatus() ?? new Map(), clusters: clusterHealth }, logger);
     }
   };
   try {
     // Checked before any work; a bad value is never pushed to.
     const target = pushTargetFromEnv(process.env, shard.index);
+    // prom-client only for a push, loaded before any work: a broken install fails here, not after the export.
+    push = target ? (await import('../report/pushgateway.js')).publishRunMetrics : undefined;
     const env = readEnv();
     if (options.summaryJsonPath !== undefined) await checkSummaryJsonPath(options.summaryJsonPath);
     progress = createProgress(process.stderr, progressWanted(process.stderr));
