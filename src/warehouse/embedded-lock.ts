@@ -61,12 +61,7 @@ export async function awaitDataDirectory(pgdata: string, remedy: string): Promis
     }
     // Ready, not stopping: its command is still at work, and waiting would only delay the same answer.
     if (Date.now() > deadline || (owner !== undefined && holder.ready)) {
-      if (owner !== undefined) {
-        throw new EmbeddedPostgresError(
-          `the embedded PostgreSQL's data directory ${pgdata} is in use by another dws-task-exporter process (pid ${owner}), ` +
-            `whose server (pid ${holder.pid}) keeps running until it ends: wait for that process to finish, then rerun, or ${remedy}`,
-        );
-      }
+      if (owner !== undefined) throw inUse(pgdata, owner, holder.pid, remedy);
       const kind = holder.singleUser ? ', a single-user one such as initdb runs' : '';
       throw new EmbeddedPostgresError(
         `another PostgreSQL process (pid ${holder.pid}${kind}) still holds the embedded PostgreSQL's data directory ${pgdata} ` +
@@ -103,18 +98,43 @@ export async function runningServer(pgdata: string): Promise<RunningServer | und
 }
 
 /**
+ * A start that lost the race for the lock to a live exporter's server (both
+ * found the directory free): that server's owner, to name instead of a
+ * holder to kill.
+ */
+export async function lostToLiveExporter(pgdata: string, remedy: string): Promise<EmbeddedPostgresError | undefined> {
+  const holder = await lockHolder(pgdata);
+  const owner = holder && !holder.singleUser ? await liveOwner(pgdata, holder.pid) : undefined;
+  return holder && owner !== undefined ? inUse(pgdata, owner, holder.pid, remedy) : undefined;
+}
+
+function inUse(pgdata: string, owner: number, server: number, remedy: string): EmbeddedPostgresError {
+  const who = owner === process.pid ? 'this process' : `another dws-task-exporter process (pid ${owner})`;
+  return new EmbeddedPostgresError(
+    `the embedded PostgreSQL's data directory ${pgdata} is in use by ${who}, whose server (pid ${server}) keeps running ` +
+      `until it ends: wait for that process to finish, then rerun, or ${remedy} ` +
+      `(if pid ${owner} is not a dws-task-exporter, stop that server yourself: kill ${server})`,
+  );
+}
+
+/** The owner's pid as the server's command line gives it: /proc's NUL-separated form or postmaster.opts' quoted one. */
+export function ownerFromCommandLine(commandLine: string): number | undefined {
+  const setting = commandLine.split(/[\0\s"]+/).find((arg) => arg.startsWith(`${OWNER_SETTING}=`));
+  const owner = Number(setting?.slice(OWNER_SETTING.length + 1));
+  return Number.isInteger(owner) && owner > 0 ? owner : undefined;
+}
+
+/**
  * The exporter process that started server `pid`, if it is still alive (this
  * one included) and, where /proc tells, still the server's parent; undefined
  * for a server whose exporter is gone, or one started without the setting.
  */
 async function liveOwner(pgdata: string, pid: number): Promise<number | undefined> {
   // The server's own command line where Linux shows it; postmaster.opts (the same, written at its start) elsewhere.
-  const commandLine =
-    (await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => undefined)) ??
-    (await readFile(join(pgdata, 'postmaster.opts'), 'utf8').catch(() => ''));
-  const setting = commandLine.split(/[\0\s"]+/).find((arg) => arg.startsWith(`${OWNER_SETTING}=`));
-  const owner = Number(setting?.slice(OWNER_SETTING.length + 1));
-  if (!Number.isInteger(owner) || owner <= 0 || !isAlive(owner)) return undefined;
+  const owner =
+    ownerFromCommandLine(await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '')) ??
+    ownerFromCommandLine(await readFile(join(pgdata, 'postmaster.opts'), 'utf8').catch(() => ''));
+  if (owner === undefined || !isAlive(owner)) return undefined;
   const parent = await parentOf(pid);
   // A killed exporter's server has a new parent (init or a subreaper); its pid may since name another process.
   return parent === undefined || parent === owner ? owner : undefined;

@@ -13,7 +13,7 @@ import { join, resolve } from 'node:path';
 import { makeDirectory } from '../core/make-directory.js';
 import { serverBinaries } from './embedded-binaries.js';
 import { dataLayout, serverAccount, step, type ServerAccount } from './embedded-layout.js';
-import { awaitDataDirectory, ownerArgs, runningServer } from './embedded-lock.js';
+import { awaitDataDirectory, lostToLiveExporter, ownerArgs, runningServer } from './embedded-lock.js';
 import { runToCompletion, startServer } from './embedded-process.js';
 
 export { RELOCATED_DATA_ROOT } from './embedded-layout.js';
@@ -72,7 +72,10 @@ export async function startEmbeddedPostgres(dataDir: string, options: EmbeddedOp
       logPath: join(home, 'postgres.log'),
       remedy: `fix what the log says, or ${REMEDY}`,
     }),
-  );
+  ).catch(async (error: unknown) => {
+    // Another command started it in the meantime: name that command, not a holder to kill.
+    throw (await lostToLiveExporter(pgdata, REMEDY)) ?? error;
+  });
   // Signalled synchronously: enough inside an `exit` handler.
   const stopOnExit = (): void => server.signalStop();
   process.once('exit', stopOnExit);

@@ -265,6 +265,38 @@ describe.runIf(HAS_PROC)('an embedded PostgreSQL that another exporter process i
       await server.stop();
     }
   });
+
+  it('stops a server whose named owner is alive but not its parent (the pid reused), and never signals that process', async () => {
+    const account = await serverAccount();
+    const { postgres } = await serverBinaries(account);
+    if (!pgdata) {
+      const first = await startEmbeddedPostgres(dataDir);
+      pgdata = first.dataDir;
+      await first.stop();
+    }
+    const bystander = spawn('sleep', ['300'], { stdio: 'ignore' });
+    let planted: { stop(): Promise<void> } | undefined;
+    try {
+      const port = 54_331;
+      // Started by this process, naming the bystander as owner: what a killed exporter's server looks like once its pid is reused.
+      planted = await startServer({
+        postgres,
+        args: ['-D', pgdata, '-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', `dws_exporter.owner_pid=${bystander.pid}`],
+        account,
+        pgdata,
+        port,
+        logPath: join(dataDir, 'reused-owner.log'),
+        remedy: 'fix what the log says',
+      });
+      const server = await startEmbeddedPostgres(dataDir);
+      await server.stop();
+      expect(bystander.exitCode).toBeNull();
+      expect(bystander.signalCode).toBeNull();
+    } finally {
+      await planted?.stop();
+      bystander.kill();
+    }
+  });
 });
 
 describe('startEmbeddedPostgres with a dangling data directory link', () => {
