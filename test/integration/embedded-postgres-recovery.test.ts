@@ -202,6 +202,17 @@ describe.runIf(HAS_PROC)('an embedded PostgreSQL that another exporter process i
     return { owner, pid: Number(line[1]), url: line[2] as string };
   }
 
+  /** Runs `check` while a live owner holds its server, then lets the owner stop it. */
+  async function whileOwned(check: (owner: { pid: number; url: string }) => Promise<void>): Promise<void> {
+    const { owner, pid, url } = await startOwner();
+    try {
+      await check({ pid, url });
+    } finally {
+      owner.kill('SIGTERM');
+      await owner.done;
+    }
+  }
+
   async function answers(url: string): Promise<boolean> {
     const client = new pg.Client({ connectionString: url });
     try {
@@ -215,8 +226,7 @@ describe.runIf(HAS_PROC)('an embedded PostgreSQL that another exporter process i
   }
 
   it("leaves the server of a live exporter running and names that exporter's pid; a command fails with exit 5 saying so", async () => {
-    const { owner, pid, url } = await startOwner();
-    try {
+    await whileOwned(async ({ pid, url }) => {
       const failure = await startEmbeddedPostgres(dataDir).catch((error: unknown) => error);
       expect(failure).toBeInstanceOf(EmbeddedPostgresError);
       const message = failure instanceof Error ? failure.message : '';
@@ -228,15 +238,11 @@ describe.runIf(HAS_PROC)('an embedded PostgreSQL that another exporter process i
       expect(migrate.code, describeResult(migrate)).toBe(ExitCode.DATABASE);
       expect(migrate.stderr).toMatch(new RegExp(`^dws-task-exporter: EMBEDDED_PG_FAILED: .*in use by another dws-task-exporter process \\(pid ${pid}\\)`, 'm'));
       expect(await answers(url)).toBe(true);
-    } finally {
-      owner.kill('SIGTERM');
-      await owner.done;
-    }
+    });
   });
 
-  it("report reads the server a live exporter is running and leaves it running", async () => {
-    const { owner, url } = await startOwner();
-    try {
+  it('report reads the server a live exporter is running and leaves it running', async () => {
+    await whileOwned(async ({ url }) => {
       const migrate = await runCli(['migrate'], { DATABASE_URL: url });
       expect(migrate.code, describeResult(migrate)).toBe(ExitCode.OK);
       const html = join(dataDir, 'shared-report.html');
@@ -245,10 +251,7 @@ describe.runIf(HAS_PROC)('an embedded PostgreSQL that another exporter process i
       expect(report.stdout.trim()).toBe(html);
       expect(await readFile(html, 'utf8')).toContain('<html');
       expect(await answers(url)).toBe(true);
-    } finally {
-      owner.kill('SIGTERM');
-      await owner.done;
-    }
+    });
   });
 
   it('stops a server whose exporter was killed (kill -9) and starts its own', async () => {
