@@ -2,7 +2,7 @@
 import { readEnv } from '../config/env.js';
 import { loadConfigFile } from '../config/load-config.js';
 import { randomUUID } from 'node:crypto';
-import { ConfigError } from '../core/errors.js';
+import { ConfigError, describeCause } from '../core/errors.js';
 import { EXPORTER_VERSION } from '../core/package-info.js';
 import { SINGLE_SHARD, type ShardSpec } from '../plan/shard.js';
 import { exitCodeForError, type ExitCodeValue } from '../core/exit-codes.js';
@@ -79,7 +79,7 @@ export async function runCommand(options: RunCommandOptions, out: (line: string)
     // Checked before any work; a bad value is never pushed to.
     const target = pushTargetFromEnv(process.env, shard.index);
     // prom-client only for a push, loaded before any work: a broken install fails here, not after the export.
-    push = target ? (await import('../report/pushgateway.js')).publishRunMetrics : undefined;
+    push = target ? await loadPush() : undefined;
     const env = readEnv();
     if (options.summaryJsonPath !== undefined) await checkSummaryJsonPath(options.summaryJsonPath);
     progress = createProgress(process.stderr, progressWanted(process.stderr));
@@ -128,6 +128,18 @@ export async function runCommand(options: RunCommandOptions, out: (line: string)
     throw error;
   } finally {
     shutdown?.dispose();
+  }
+}
+
+/** The Pushgateway client (prom-client); a broken install is named before any work, not reported as a bug. */
+async function loadPush(): Promise<typeof publishRunMetrics> {
+  try {
+    return (await import('../report/pushgateway.js')).publishRunMetrics;
+  } catch (error) {
+    throw new ConfigError(
+      `is set, but the metrics push module (prom-client) cannot be loaded (${describeCause(error)}): reinstall dws-task-exporter, or unset PUSHGATEWAY_URL`,
+      'PUSHGATEWAY_URL',
+    );
   }
 }
 

@@ -251,6 +251,16 @@ describe('start-up', () => {
     expect(loaded.some((url) => url.includes('/node_modules/undici/'))).toBe(true);
     expect(loaded.filter((url) => url.includes('/node_modules/prom-client/'))).toEqual([]);
   });
+
+  it('run with PUSHGATEWAY_URL and no loadable prom-client stops before any work: CONFIG_INVALID naming PUSHGATEWAY_URL, exit 2', async () => {
+    const result = await startNode(['--import', 'tsx', '--import', './test/support/fail-import.mjs', 'src/cli.ts', 'run'], {
+      FAIL_IMPORT: 'prom-client',
+      PUSHGATEWAY_URL: 'http://127.0.0.1:9/',
+    }).done;
+    expect(result.code, describeResult(result)).toBe(ExitCode.USAGE_OR_CONFIG);
+    expect(result.stderr).toMatch(/^dws-task-exporter: CONFIG_INVALID: PUSHGATEWAY_URL: is set, but the metrics push module \(prom-client\) cannot be loaded/m);
+    expect(result.stderr).not.toContain('a bug');
+  });
 });
 
 describe('process exit code', () => {
