@@ -7,12 +7,15 @@
 import type { ExporterEnv } from '../config/env.js';
 import type { Logger } from '../core/logger.js';
 import { redactUrl } from '../warehouse/database.js';
-import { sharedEmbeddedPostgres, startEmbeddedPostgres, type EmbeddedServer } from '../warehouse/embedded-postgres.js';
+import { EmbeddedInUseError } from '../core/errors.js';
+import { sharedEmbeddedPostgres, startEmbeddedPostgres, type EmbeddedServer, type SharedServer } from '../warehouse/embedded-postgres.js';
 
 export interface DatabaseTarget {
   readonly url: string;
   /** The embedded server, when this target started one. */
   readonly server: EmbeddedServer | undefined;
+  /** The exporter process whose embedded server this read-only target shares (it may stop it meanwhile). */
+  readonly sharedWith?: number;
   release(): Promise<void>;
 }
 
@@ -32,11 +35,20 @@ export async function resolveDatabaseTarget(
 ): Promise<DatabaseTarget> {
   if (env.databaseUrl) return namedDatabase(env.databaseUrl, 'DATABASE_URL', announce);
   const shared = options.readOnly ? await sharedEmbeddedPostgres(env.dataDir) : undefined;
-  if (shared) {
-    announce(`Reading from the embedded PostgreSQL ${redactUrl(shared.url)} that dws-task-exporter process ${shared.owner} runs, data in ${shared.dataDir}.`);
-    return { url: shared.url, server: undefined, release: async () => undefined };
+  if (shared) return sharedDatabase(shared, announce);
+  try {
+    return await embeddedDatabase({ dataDir: env.dataDir, name: 'the embedded PostgreSQL', why: 'DATABASE_URL is not set' }, logger, announce);
+  } catch (error) {
+    // The other command's server was starting (or won the race to start): now that it is ready, share it.
+    const late = options.readOnly && error instanceof EmbeddedInUseError ? await sharedEmbeddedPostgres(env.dataDir) : undefined;
+    if (late) return sharedDatabase(late, announce);
+    throw error;
   }
-  return embeddedDatabase({ dataDir: env.dataDir, name: 'the embedded PostgreSQL', why: 'DATABASE_URL is not set' }, logger, announce);
+}
+
+function sharedDatabase(shared: SharedServer, announce: (line: string) => void): DatabaseTarget {
+  announce(`Reading from the embedded PostgreSQL ${redactUrl(shared.url)} that dws-task-exporter process ${shared.owner} runs, data in ${shared.dataDir}.`);
+  return { url: shared.url, server: undefined, sharedWith: shared.owner, release: async () => undefined };
 }
 
 /** A database the user named; `source` says how (DATABASE_URL, --database-url). */

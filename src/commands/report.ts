@@ -10,14 +10,14 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { DateTime, IANAZone } from 'luxon';
 import type pg from 'pg';
 import { readEnv } from '../config/env.js';
-import { ConfigError, describeCause, UsageError } from '../core/errors.js';
+import { ConfigError, describeCause, EmbeddedPostgresError, UsageError } from '../core/errors.js';
 import { makeDirectory } from '../core/make-directory.js';
 import { EXPORTER_VERSION } from '../core/package-info.js';
 import { ExitCode, type ExitCodeValue } from '../core/exit-codes.js';
 import { renderHtmlReport } from '../report/html/page.js';
 import { createLogger } from '../core/logger.js';
 import { openDatabase } from '../warehouse/database.js';
-import { embeddedClusterExists } from '../warehouse/embedded-postgres.js';
+import { embeddedClusterExists, sharedEmbeddedPostgres } from '../warehouse/embedded-postgres.js';
 import { REPORT_DAYS_MAX, REPORT_DEFAULTS, type ReportOptions } from '../warehouse/report-data/model.js';
 import { readReportData } from '../warehouse/report-data/read-report-data.js';
 import { resolveDatabaseTarget } from './database-target.js';
@@ -95,6 +95,16 @@ export async function reportCommand(flags: ReportFlags, out: (line: string) => v
     } finally {
       await database.close();
     }
+  } catch (error) {
+    // The command whose server this report shared ended meanwhile: say so, not a URL the user never set.
+    if (target.sharedWith !== undefined && !(await sharedEmbeddedPostgres(env.dataDir))) {
+      throw new EmbeddedPostgresError(
+        `the embedded PostgreSQL that dws-task-exporter process ${target.sharedWith} ran stopped while this report read it ` +
+          `(that command ended): rerun the report (${describeCause(error)})`,
+        { cause: error },
+      );
+    }
+    throw error;
   } finally {
     await target.release();
   }

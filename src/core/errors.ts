@@ -262,6 +262,16 @@ export class EmbeddedPostgresError extends ExporterError {
   readonly code = 'EMBEDDED_PG_FAILED';
 }
 
+/** The embedded PostgreSQL runs for another live exporter process, `owner`: a read-only command may share it. */
+export class EmbeddedInUseError extends EmbeddedPostgresError {
+  constructor(
+    message: string,
+    readonly owner: number,
+  ) {
+    super(message);
+  }
+}
+
 /**
  * How a refused setting's value is quoted: a short word as it was written, to
  * spot the typo; anything longer not at all, in case it is a secret pasted

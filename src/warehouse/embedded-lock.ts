@@ -9,7 +9,7 @@
 import { readFile, readlink, realpath, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { EmbeddedPostgresError } from '../core/errors.js';
+import { EmbeddedInUseError, EmbeddedPostgresError } from '../core/errors.js';
 
 /** A server's fast shutdown, or the rest of an interrupted initdb, fits well within this. */
 const HOLDER_WAIT_MS = 15_000;
@@ -105,15 +105,17 @@ export async function runningServer(pgdata: string): Promise<RunningServer | und
 export async function lostToLiveExporter(pgdata: string, remedy: string): Promise<EmbeddedPostgresError | undefined> {
   const holder = await lockHolder(pgdata);
   const owner = holder && !holder.singleUser ? await liveOwner(pgdata, holder.pid) : undefined;
-  return holder && owner !== undefined ? inUse(pgdata, owner, holder.pid, remedy) : undefined;
+  // Our own server, left by a start that failed (killed after its ready timeout): that failure is the news.
+  return holder && owner !== undefined && owner !== process.pid ? inUse(pgdata, owner, holder.pid, remedy) : undefined;
 }
 
-function inUse(pgdata: string, owner: number, server: number, remedy: string): EmbeddedPostgresError {
+function inUse(pgdata: string, owner: number, server: number, remedy: string): EmbeddedInUseError {
   const who = owner === process.pid ? 'this process' : `another dws-task-exporter process (pid ${owner})`;
-  return new EmbeddedPostgresError(
+  return new EmbeddedInUseError(
     `the embedded PostgreSQL's data directory ${pgdata} is in use by ${who}, whose server (pid ${server}) keeps running ` +
       `until it ends: wait for that process to finish, then rerun, or ${remedy} ` +
       `(if pid ${owner} is not a dws-task-exporter, stop that server yourself: kill ${server})`,
+    owner,
   );
 }
 

@@ -9,6 +9,7 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync } from 'node:fs';
 import { chown, mkdir, mkdtemp, readdir, readFile, readlink, realpath, rm, symlink, writeFile } from 'node:fs/promises';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -36,6 +37,18 @@ async function processesOn(pgdata: string): Promise<string[]> {
     if (cwd === real || args.includes(`--pgdata=${pgdata}`)) found.push(`${pid}: ${args}`);
   }
   return found;
+}
+
+/** A port nothing listens on now, on 127.0.0.1. */
+function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as AddressInfo;
+      probe.close(() => resolvePort(port));
+    });
+  });
 }
 
 const lockHolder = async (pgdata: string): Promise<string | undefined> =>
@@ -254,6 +267,27 @@ describe.runIf(HAS_PROC)('an embedded PostgreSQL that another exporter process i
     });
   });
 
+  it('report waits for a live exporter\'s server that is still starting, then reads it', async () => {
+    await whileOwned(async ({ url }) => {
+      const migrate = await runCli(['migrate'], { DATABASE_URL: url });
+      expect(migrate.code, describeResult(migrate)).toBe(ExitCode.OK);
+      const pgdataNow = await realpath(join(dataDir, 'pgdata'));
+      const lockFile = join(pgdataNow, 'postmaster.pid');
+      const lines = (await readFile(lockFile, 'utf8')).split('\n');
+      const withStatus = (status: string): string => [...lines.slice(0, 7), status.padEnd(8), ...lines.slice(8)].join('\n');
+      // Line 8 as a starting server writes it; back to ready while the report waits for it.
+      await writeFile(lockFile, withStatus('starting'));
+      const html = join(dataDir, 'starting-report.html');
+      const report = startCli(['report', '--html', html], { DWS_EXPORTER_DATA_DIR: dataDir });
+      await sleep(4000);
+      await writeFile(lockFile, withStatus('ready'));
+      const result = await report.done;
+      expect(result.code, describeResult(result)).toBe(ExitCode.OK);
+      expect(result.stdout.trim()).toBe(html);
+      expect(await answers(url)).toBe(true);
+    });
+  });
+
   it('stops a server whose exporter was killed (kill -9) and starts its own', async () => {
     const { owner, url } = await startOwner();
     owner.kill('SIGKILL');
@@ -280,7 +314,7 @@ describe.runIf(HAS_PROC)('an embedded PostgreSQL that another exporter process i
     const bystander = spawn('sleep', ['300'], { stdio: 'ignore' });
     let planted: { stop(): Promise<void> } | undefined;
     try {
-      const port = 54_331;
+      const port = await freePort();
       // Started by this process, naming the bystander as owner: what a killed exporter's server looks like once its pid is reused.
       planted = await startServer({
         postgres,
