@@ -89,12 +89,18 @@ async function lockHolder(pgdata: string): Promise<Holder | undefined> {
   return { pid, singleUser: first < 0, ready: lines[7]?.trim() === 'ready', port: Number(lines[3]) };
 }
 
+/** The server holding `pgdata` and the other live exporter process that owns it; undefined if there is none. */
+async function heldByAnotherExporter(pgdata: string): Promise<{ readonly holder: Holder; readonly owner: number } | undefined> {
+  const holder = await lockHolder(pgdata);
+  const owner = holder && !holder.singleUser ? await liveOwner(pgdata, holder.pid) : undefined;
+  return holder && owner !== undefined && owner !== process.pid ? { holder, owner } : undefined;
+}
+
 /** The ready server another live exporter process runs on `pgdata`, for a read-only command to share; else undefined. */
 export async function runningServer(pgdata: string): Promise<RunningServer | undefined> {
-  const holder = await lockHolder(pgdata);
-  if (!holder || holder.singleUser || !holder.ready || !Number.isInteger(holder.port) || holder.port <= 0) return undefined;
-  const owner = await liveOwner(pgdata, holder.pid);
-  return owner === undefined || owner === process.pid ? undefined : { owner, port: holder.port };
+  const held = await heldByAnotherExporter(pgdata);
+  if (!held?.holder.ready || !Number.isInteger(held.holder.port) || held.holder.port <= 0) return undefined;
+  return { owner: held.owner, port: held.holder.port };
 }
 
 /**
@@ -103,10 +109,9 @@ export async function runningServer(pgdata: string): Promise<RunningServer | und
  * holder to kill.
  */
 export async function lostToLiveExporter(pgdata: string, remedy: string): Promise<EmbeddedPostgresError | undefined> {
-  const holder = await lockHolder(pgdata);
-  const owner = holder && !holder.singleUser ? await liveOwner(pgdata, holder.pid) : undefined;
-  // Our own server, left by a start that failed (killed after its ready timeout): that failure is the news.
-  return holder && owner !== undefined && owner !== process.pid ? inUse(pgdata, owner, holder.pid, remedy) : undefined;
+  // Not our own server, left by a start that failed (killed after its ready timeout): that failure is the news.
+  const held = await heldByAnotherExporter(pgdata);
+  return held ? inUse(pgdata, held.owner, held.holder.pid, remedy) : undefined;
 }
 
 function inUse(pgdata: string, owner: number, server: number, remedy: string): EmbeddedInUseError {
