@@ -119,8 +119,9 @@ export async function runExport(input: RunExportInput): Promise<RunReport> {
       writer,
       ledger: new ClusterLedger(pool, runId),
       fetchSlots: pLimit(config.concurrency),
-      // Clusters opened ahead of a fetch slot: enough to hide the open round trip, few enough to keep memory flat.
-      openSlots: pLimit(Math.max(2, Math.ceil(config.concurrency / 4))),
+      // Clusters opened ahead of a fetch slot, one per slot: each open statement then serves many of
+      // them (a quarter as many made tiny clusters wait on opens of ~4); an open cluster holds one string.
+      openSlots: pLimit(Math.max(2, config.concurrency)),
       modeCache: new Map() as OffsetModeCache,
       sourceTimeZone: config.sourceTimeZone,
       walk: {
