@@ -31,6 +31,8 @@ export interface ClusterExportContext extends WalkContext {
   readonly fetchSlots: LimitFunction;
   /** Clusters opened (ledger row written, stored tasks read) while waiting for a fetch slot, so opening overlaps walks. */
   readonly openSlots: LimitFunction;
+  /** Called once per cluster when it will fetch nothing more (walked, or not started). */
+  readonly walked: () => void;
 }
 
 /** How one cluster's export ended: its ledger row, and what the run report adds to it. */
@@ -69,6 +71,7 @@ export async function exportCluster(ctx: ClusterExportContext, cluster: ClusterR
       slot = null;
     }
   });
+  ctx.walked();
   if (stage.kind === 'not-started') return recordUnexported(ctx, cluster, stage.status, stage.error);
   if (stage.kind === 'ledger-failed') return ledgerFailure(cluster, stage.error, performance.now() - started);
 

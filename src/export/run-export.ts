@@ -108,6 +108,7 @@ export async function runExport(input: RunExportInput): Promise<RunReport> {
     method: config.loader,
     logger,
   });
+  let unwalked = clusters.length;
   try {
     const context = {
       client,
@@ -122,6 +123,10 @@ export async function runExport(input: RunExportInput): Promise<RunReport> {
       // Clusters opened ahead of a fetch slot, one per slot: each open statement then serves many of
       // them (a quarter as many made tiny clusters wait on opens of ~4); an open cluster holds one string.
       openSlots: pLimit(Math.max(2, config.concurrency)),
+      // After the last walk no page is coming: the last rows need not wait batchMaxDelayMs.
+      walked: () => {
+        if (--unwalked === 0) writer.lastRowsQueued();
+      },
       modeCache: new Map() as OffsetModeCache,
       sourceTimeZone: config.sourceTimeZone,
       walk: {

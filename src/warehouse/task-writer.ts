@@ -32,6 +32,8 @@ export class TaskWriter {
   private spaceWaiters: (() => void)[] = [];
   /** Set while drain() runs: partial batches go at once. */
   private draining = false;
+  /** Set by lastRowsQueued(): nothing more is coming, so a partial batch has nothing to wait for. */
+  private intakeClosed = false;
 
   constructor(private readonly options: TaskWriterOptions) {
     this.batches = new BatchWriter(options);
@@ -70,6 +72,15 @@ export class TaskWriter {
     return { accepted: this.waitForSpace(), committed };
   }
 
+  /**
+   * Every page the run will write is queued (each cluster has walked): the
+   * partial batches go now instead of `maxDelayMs` after their oldest page.
+   */
+  lastRowsQueued(): void {
+    this.intakeClosed = true;
+    this.startWriters();
+  }
+
   /** Writes everything queued; resolves when the queue is empty. */
   async drain(): Promise<void> {
     this.draining = true;
@@ -94,6 +105,7 @@ export class TaskWriter {
     if (oldest === undefined) return false;
     return (
       this.draining ||
+      this.intakeClosed ||
       this.queuedRows >= this.options.batchRows ||
       performance.now() - oldest.queuedAt >= this.options.maxDelayMs
     );

@@ -319,3 +319,22 @@ describe('offset semantics and filters from config', () => {
     }
   });
 });
+
+describe('the last batch of a run', () => {
+  const fleet = SimFleet.generate({ seed: 29, projects: 1, clustersPerProject: 3, minTasks: 5, maxTasks: 20 });
+
+  // A partial batch waits batchMaxDelayMs for more pages; after the last walk none can come.
+  it('is written once every cluster has walked, not batchMaxDelayMs (here 60 s) after its first page', async () => {
+    const db = await createTestDatabase();
+    try {
+      await withSimulator({ fleet }, async (simulator) => {
+        const config = { ...fleetConfig(simulator, fleet, { concurrency: 3, pageSize: 100 }), batchSize: 100_000, batchMaxDelayMs: 60_000 };
+        const report = await exportOnce(db.url, config);
+        expect(report.status).toBe('succeeded');
+        expect(await storedTasks(db.pool)).toEqual(fleetTasks(fleet));
+      });
+    } finally {
+      await db.drop();
+    }
+  }, 30_000);
+});

@@ -105,3 +105,27 @@ describe('pages that trickle in', () => {
     expect(batches.rows[0]?.n).toBeLessThanOrEqual(Math.ceil(feedingMs / maxDelayMs) + 1);
   });
 });
+
+describe('the last rows of a run', () => {
+  it('are written as soon as every cluster has walked, not batchMaxDelayMs later', async () => {
+    const fleet = SimFleet.generate({ seed: 73, projects: 1, clustersPerProject: 1, minTasks: 5, maxTasks: 5 });
+    const cluster = fleet.clusters[0] as SimCluster;
+    const writer = new TaskWriter({
+      pool: db.pool,
+      retry: { attempts: 0, delayMs: 0 },
+      runId: await newRun(),
+      batchRows: 5000,
+      writers: 2,
+      // Far longer than the test's own timeout: only lastRowsQueued() can start this batch.
+      maxDelayMs: 600_000,
+      method: 'auto',
+      logger: createLogger('silent'),
+    });
+    const listing = new ClusterListing(writer, { projectId: cluster.projectId, clusterId: cluster.id, sourceTimeZone: 'UTC' }, []);
+    listing.beginWalk();
+    await listing.page(cluster.tasks.map((t) => JSON.parse(JSON.stringify(t)) as RawTask), 0).accepted;
+    writer.lastRowsQueued();
+    const [stored] = await listing.settled();
+    expect(stored).toMatchObject({ status: 'fulfilled', value: { inserted: 5, updated: 0, unchanged: 0 } });
+  });
+});
