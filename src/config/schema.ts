@@ -34,7 +34,7 @@ export const configSchema = z
       .prefault({})
       .describe('API-side filters (stored rows are the filtered tasks only).'),
     batchSize: z.int().min(1).max(100_000).default(5000).describe('Rows per database write (one transaction).'),
-    batchMaxDelayMs: z.int().min(0).max(60_000).default(200).describe('A batch that has not reached batchSize is written this long after its oldest row.'),
+    batchMaxDelayMs: z.int().min(0).max(60_000).default(200).describe('A batch that has not reached batchSize is written this long after its oldest row (at once after the last cluster has walked).'),
     loader: z
       .enum(['auto', 'copy', 'insert'])
       .default('auto')
