@@ -10,13 +10,14 @@ import { DbError, describeCause } from '../core/errors.js';
 import { clusterError, clusterErrorFrom, type ClusterError } from '../core/run-outcome.js';
 import type { ClusterRef } from '../plan/cluster-ref.js';
 import type { RequestStats } from '../source/dws-client.js';
-import type { StoredTasks } from '../transform/task-identity.js';
+import { storedCount, type StoredTasks } from '../transform/task-identity.js';
 import type { ClusterLedger } from '../warehouse/cluster-ledger.js';
 import { ClusterListing } from '../warehouse/cluster-listing.js';
 import { withDbRetry, type DbRetryPolicy } from '../warehouse/db-retry.js';
 import { recordNotStarted, type FinishedClusterRun } from '../warehouse/ledger.js';
 import type { RowCounts, TaskWriter } from '../warehouse/task-writer.js';
 import { takeSlot, type FetchSlot } from './fetch-slot.js';
+import type { OpenAhead } from './open-ahead.js';
 import { walkCluster, walkComplete, type ClusterWalk, type WalkContext } from './walk-cluster.js';
 
 export interface ClusterExportContext extends WalkContext {
@@ -30,7 +31,7 @@ export interface ClusterExportContext extends WalkContext {
   /** The run's `concurrency` slots, held while a cluster is being fetched (not while its requests are held). */
   readonly fetchSlots: LimitFunction;
   /** Clusters opened (ledger row written, stored tasks read) while waiting for a fetch slot, so opening overlaps walks. */
-  readonly openSlots: LimitFunction;
+  readonly openAhead: OpenAhead;
   /** Called once per cluster when it will fetch nothing more (walked, or not started). */
   readonly walked: () => void;
 }
@@ -126,7 +127,7 @@ async function fetchStage(
     const unreachable = await ctx.client.endpoints.clusterTurn(cluster.endpoint, ctx.signal);
     // Opened (ledger row, stored tasks) while other clusters still hold the
     // fetch slots, so that round trip overlaps their walks.
-    const opening = await takeSlot(ctx.openSlots);
+    const opening = await takeSlot(ctx.openAhead.slots);
     let slot: FetchSlot | null = null;
     try {
       const stopped = notStarted();
@@ -139,6 +140,7 @@ async function fetchStage(
       } catch (error) {
         return { kind: 'ledger-failed', error };
       }
+      ctx.openAhead.opened(storedCount(storedTasks));
       slot = await takeSlot(ctx.fetchSlots);
       opening.release();
       // The endpoint opened while this cluster waited for its slot: give the slot back.

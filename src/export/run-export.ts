@@ -22,6 +22,7 @@ import { TaskWriter } from '../warehouse/task-writer.js';
 import { clusterLineLogger, logClusterResult } from './cluster-log-line.js';
 import { endpointReports, type EndpointReport } from './endpoint-report.js';
 import { exportCluster, type ClusterReport } from './export-cluster.js';
+import { openAhead } from './open-ahead.js';
 
 export interface RunExportInput {
   readonly config: ExporterConfig;
@@ -120,9 +121,7 @@ export async function runExport(input: RunExportInput): Promise<RunReport> {
       writer,
       ledger: new ClusterLedger(pool, runId),
       fetchSlots: pLimit(config.concurrency),
-      // Clusters opened ahead of a fetch slot, one per slot: each open statement then serves many of
-      // them (a quarter as many made tiny clusters wait on opens of ~4); an open cluster holds one string.
-      openSlots: pLimit(Math.max(2, config.concurrency)),
+      openAhead: openAhead(config.concurrency),
       // After the last walk no page is coming: the last rows need not wait batchMaxDelayMs.
       walked: () => {
         if (--unwalked === 0) writer.lastRowsQueued();

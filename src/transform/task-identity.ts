@@ -27,6 +27,11 @@ export interface StoredTask {
 /** A cluster's stored tasks; `size`, when known, sizes the identity state once instead of growing it. */
 export type StoredTasks = Iterable<StoredTask> & { readonly size?: number };
 
+/** How many tasks `stored` holds (0 when it does not say). */
+export function storedCount(stored: StoredTasks): number {
+  return Array.isArray(stored) ? stored.length : (stored.size ?? 0);
+}
+
 /** An entry to write: `new` (insert) or `changed` (its stored occurrence differs). */
 export interface ToWrite {
   readonly index: number;
@@ -73,7 +78,7 @@ export class TaskIdentities {
   private splitPairs: (readonly [number, number])[] = [];
 
   constructor(stored: StoredTasks) {
-    this.occupants = new Occupants(Array.isArray(stored) ? stored.length : (stored.size ?? 0));
+    this.occupants = new Occupants(storedCount(stored));
     for (const task of stored) {
       const flags = STORED | (task.running ? RUNNING : 0) | (task.flagged ? FLAGGED : 0);
       this.add(task.key, task.occurrence, task.fingerprint, flags);
