@@ -8,7 +8,7 @@ import { createLogger } from '../../src/core/logger.js';
 import { SimFleet, type SimCluster } from '../../src/simulator/index.js';
 import type { RawTask } from '../../src/source/task-page.js';
 import { ClusterListing } from '../../src/warehouse/cluster-listing.js';
-import { TaskWriter, type LoadMethod, type RowCounts } from '../../src/warehouse/task-writer.js';
+import { TaskWriter, type LoadMethod, type RowCounts, type TaskWriterOptions } from '../../src/warehouse/task-writer.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { fleetTasks, storedTasks } from '../support/exporter.js';
 
@@ -28,18 +28,22 @@ async function newRun(): Promise<number> {
   return Number(run.rows[0]?.run_id);
 }
 
-/** Every task of `cluster` through a listing that believes nothing is stored, as one run. */
-async function writeAsNew(cluster: SimCluster, method: LoadMethod, pageSize = 250): Promise<RowCounts> {
-  const writer = new TaskWriter({
+/** A writer for run `runId` with one test's batching; everything else as a run has it. */
+function newWriter(runId: number, batching: Pick<TaskWriterOptions, 'writers' | 'maxDelayMs'>, method: LoadMethod = 'auto'): TaskWriter {
+  return new TaskWriter({
     pool: db.pool,
     retry: { attempts: 0, delayMs: 0 },
-    runId: await newRun(),
+    runId,
     batchRows: 5000,
-    writers: 1,
-    maxDelayMs: 5,
     method,
     logger: createLogger('silent'),
+    ...batching,
   });
+}
+
+/** Every task of `cluster` through a listing that believes nothing is stored, as one run. */
+async function writeAsNew(cluster: SimCluster, method: LoadMethod, pageSize = 250): Promise<RowCounts> {
+  const writer = newWriter(await newRun(), { writers: 1, maxDelayMs: 5 }, method);
   const listing = new ClusterListing(writer, { projectId: cluster.projectId, clusterId: cluster.id, sourceTimeZone: 'UTC' }, []);
   listing.beginWalk();
   const tasks = cluster.tasks.map((t) => JSON.parse(JSON.stringify(t)) as RawTask);
@@ -74,16 +78,7 @@ describe('pages that trickle in', () => {
     const fleet = SimFleet.generate({ seed: 71, projects: 1, clustersPerProject: 1, minTasks: 1000, maxTasks: 1000 });
     const cluster = fleet.clusters[0] as SimCluster;
     const maxDelayMs = 100;
-    const writer = new TaskWriter({
-      pool: db.pool,
-      retry: { attempts: 0, delayMs: 0 },
-      runId: await newRun(),
-      batchRows: 5000,
-      writers: 2,
-      maxDelayMs,
-      method: 'auto',
-      logger: createLogger('silent'),
-    });
+    const writer = newWriter(await newRun(), { writers: 2, maxDelayMs });
     const listing = new ClusterListing(writer, { projectId: cluster.projectId, clusterId: cluster.id, sourceTimeZone: 'UTC' }, []);
     listing.beginWalk();
     const tasks = cluster.tasks.map((t) => JSON.parse(JSON.stringify(t)) as RawTask);
@@ -110,17 +105,8 @@ describe('the last rows of a run', () => {
   it('are written as soon as every cluster has walked, not batchMaxDelayMs later', async () => {
     const fleet = SimFleet.generate({ seed: 73, projects: 1, clustersPerProject: 1, minTasks: 5, maxTasks: 5 });
     const cluster = fleet.clusters[0] as SimCluster;
-    const writer = new TaskWriter({
-      pool: db.pool,
-      retry: { attempts: 0, delayMs: 0 },
-      runId: await newRun(),
-      batchRows: 5000,
-      writers: 2,
-      // Far longer than the test's own timeout: only lastRowsQueued() can start this batch.
-      maxDelayMs: 600_000,
-      method: 'auto',
-      logger: createLogger('silent'),
-    });
+    // Far longer than the test's own timeout: only lastRowsQueued() can start this batch.
+    const writer = newWriter(await newRun(), { writers: 2, maxDelayMs: 600_000 });
     const listing = new ClusterListing(writer, { projectId: cluster.projectId, clusterId: cluster.id, sourceTimeZone: 'UTC' }, []);
     listing.beginWalk();
     await listing.page(cluster.tasks.map((t) => JSON.parse(JSON.stringify(t)) as RawTask), 0).accepted;
